@@ -1,0 +1,155 @@
+"""`async-lint`: the command line, with ruff's conventions (check/--fix/--unsafe-fixes/--diff,
+--output-format, exit codes 0 no findings left, 1 findings, 2 usage/config/internal error)."""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import os
+import sys
+
+from rich.console import Console
+
+from . import __version__
+from .config import ConfigError, detect_target, load_config
+from .discovery import MissingPath
+from .django_api import format_version
+from .output import FORMATS, display_path, summary_lines
+from .output import concise, full
+from .output import json as json_output
+from .rules import RULES
+from .runner import Options, Run, UnknownSelector, resolve_codes
+
+SUBCOMMANDS = ("check", "rule", "rules")
+
+
+def _codes(value: str) -> list[str]:
+    return [c.strip() for c in value.split(",") if c.strip()]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="async-lint",
+        description="Find sync-only Django calls that would run on the event loop, and fix them.",
+    )
+    parser.add_argument("--version", action="version", version=f"async-lint {__version__}")
+    commands = parser.add_subparsers(dest="command")
+
+    check = commands.add_parser("check", help="check files (the default command)")
+    check.add_argument("paths", nargs="*", default=["."], help="files or folders (default: .)")
+    check.add_argument("--fix", action="store_true", help="apply safe fixes")
+    check.add_argument("--unsafe-fixes", action="store_true", help="also apply fixes that may change behaviour")
+    check.add_argument("--diff", action="store_true", help="print the fixes as a unified diff; write nothing")
+    check.add_argument("--select", type=_codes, help="rule codes or prefixes to enable (default: ASL)")
+    check.add_argument("--extend-select", type=_codes, default=[], help="codes to enable on top of the selection")
+    check.add_argument("--ignore", type=_codes, default=[], help="rule codes or prefixes to disable")
+    check.add_argument("--target-version", metavar="X.Y", help="Django version the fixes may use")
+    check.add_argument("--output-format", choices=FORMATS, default=None, help="default: full on a terminal, concise otherwise")
+    check.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings remain")
+    check.add_argument("--config", metavar="PYPROJECT", help="read [tool.async-lint] from this file")
+
+    rule = commands.add_parser("rule", help="print a rule's documentation")
+    rule.add_argument("code")
+    commands.add_parser("rules", help="list every rule")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0] not in SUBCOMMANDS and argv[0] not in ("-h", "--help", "--version")):
+        argv.insert(0, "check")
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "rule":
+            return _print_rule(args.code)
+        if args.command == "rules":
+            return _print_rules()
+        return _check(args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:  # a bug in async-lint: say so plainly, never a traceback
+        if os.environ.get("ASYNC_LINT_DEBUG"):
+            raise
+        print(f"async-lint: internal error: {type(error).__name__}: {error}", file=sys.stderr)
+        print("Set ASYNC_LINT_DEBUG=1 for a traceback, and please report it.", file=sys.stderr)
+        return 2
+
+
+def _error(message: str) -> int:
+    print(f"async-lint: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _check(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(args.paths, args.config)
+        target, target_origin = detect_target(config, args.target_version)
+        select = args.select if args.select is not None else config.select
+        enabled = resolve_codes(
+            [*select, *config.extend_select, *args.extend_select], [*config.ignore, *args.ignore]
+        )
+    except ConfigError as error:
+        return _error(str(error))
+    except ValueError as error:
+        return _error(f"--target-version: {error}")
+    except UnknownSelector as error:
+        return _error(f"unknown rule selector `{error}` (see `async-lint rules`)")
+    options = Options(
+        paths=args.paths,
+        target=target,
+        enabled=enabled,
+        fix=args.fix or args.unsafe_fixes and args.fix,
+        unsafe_fixes=args.unsafe_fixes,
+        diff=args.diff,
+    )
+    try:
+        report = Run(options, config).execute()
+    except MissingPath as error:
+        return _error(f"no such file or directory: {error}")
+
+    if args.diff:
+        for path, (before, after) in sorted(report.changes.items()):
+            shown = display_path(path)
+            sys.stdout.writelines(
+                difflib.unified_diff(
+                    before.splitlines(keepends=True), after.splitlines(keepends=True), f"a/{shown}", f"b/{shown}"
+                )
+            )
+        fixed = sum(1 for _ in report.changes)
+        print(f"Would fix {report.fixes_applied} error{'s' * (report.fixes_applied != 1)} in {fixed} file{'s' * (fixed != 1)}." if fixed else "No fixes available.", file=sys.stderr)
+        return 1 if report.changes and not args.exit_zero else 0
+
+    output_format = args.output_format or ("full" if sys.stdout.isatty() else "concise")
+    if output_format == "json":
+        print(json_output.render(report, args.unsafe_fixes))
+    else:
+        if output_format == "full":
+            console = Console(highlight=False, soft_wrap=True)
+            full.render(report, args.unsafe_fixes, console)
+        else:
+            text = concise.render(report, args.unsafe_fixes)
+            if text:
+                print(text)
+        for line in summary_lines(report.diagnostics, report.fixes_applied, args.unsafe_fixes):
+            print(line)
+        if output_format == "full" and report.diagnostics:
+            print(f"Target Django {format_version(target)} ({target_origin}).")
+    return 1 if report.diagnostics and not args.exit_zero else 0
+
+
+def _print_rule(code: str) -> int:
+    rule = RULES.get(code.upper())
+    if rule is None:
+        return _error(f"unknown rule `{code}` (see `async-lint rules`)")
+    from .docs import rule_markdown
+
+    print(rule_markdown(rule))
+    return 0
+
+
+def _print_rules() -> int:
+    for code, rule in RULES.items():
+        fix = "fix" if rule.has_fix() else "   "
+        default = "" if rule.default_enabled else " (off by default)"
+        print(f"{code}  {rule.family()}  {fix}  {rule.name}{default}")
+    return 0

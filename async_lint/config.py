@@ -1,0 +1,180 @@
+"""`[tool.async-lint]` in pyproject.toml, and which Django version the fixes may target."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .django_api import Version, format_version, parse_version
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+# The oldest Django with async QuerySet methods still in wide use; used when nothing says more,
+# so that a fix never reaches for an API the project may not have.
+DEFAULT_TARGET: Version = (4, 2, 0)
+
+_LIST_OF_STRINGS = "a list of strings"
+OPTIONS: dict[str, str] = {
+    "select": _LIST_OF_STRINGS,
+    "extend-select": _LIST_OF_STRINGS,
+    "ignore": _LIST_OF_STRINGS,
+    "exclude": _LIST_OF_STRINGS,
+    "extend-exclude": _LIST_OF_STRINGS,
+    "per-file-ignores": "a table of glob = [codes]",
+    "target-version": 'a string such as "5.0"',
+}
+
+
+class ConfigError(Exception):
+    """Bad configuration: reported as a message, exit code 2."""
+
+
+@dataclass
+class Config:
+    root: Path
+    path: Path | None = None
+    select: list[str] = field(default_factory=lambda: ["ASL"])
+    extend_select: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)
+    extend_exclude: list[str] = field(default_factory=list)
+    per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
+    target_version: Version | None = None
+    pyproject: dict = field(default_factory=dict)
+
+
+def find_pyproject(start: Path) -> Path | None:
+    """The nearest pyproject.toml with a `[tool.async-lint]` table, else the nearest one."""
+    nearest = None
+    for directory in (start, *start.parents):
+        candidate = directory / "pyproject.toml"
+        if candidate.is_file():
+            nearest = nearest or candidate
+            try:
+                if "[tool.async-lint" in candidate.read_text(encoding="utf-8", errors="replace"):
+                    return candidate
+            except OSError:
+                continue
+    return nearest
+
+
+def load_config(paths: list[str], config_file: str | None = None) -> Config:
+    if config_file is not None:
+        pyproject = Path(config_file)
+        if not pyproject.is_file():
+            raise ConfigError(f"config file not found: {config_file}")
+    else:
+        existing = [Path(p).resolve() for p in paths if os.path.exists(p)] or [Path.cwd()]
+        start = Path(os.path.commonpath([str(p if p.is_dir() else p.parent) for p in existing]))
+        pyproject = find_pyproject(start)
+    if pyproject is None:
+        return Config(root=Path.cwd().resolve())
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise ConfigError(f"{pyproject}: cannot read: {error}") from None
+    config = Config(root=pyproject.parent.resolve(), path=pyproject, pyproject=data)
+    table = data.get("tool", {}).get("async-lint", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{pyproject}: [tool.async-lint] must be a table")
+    for key, value in table.items():
+        _apply(config, pyproject, key, value)
+    return config
+
+
+def _apply(config: Config, pyproject: Path, key: str, value: object) -> None:
+    where = f"{pyproject}: [tool.async-lint] {key}"
+    if key not in OPTIONS:
+        known = ", ".join(OPTIONS)
+        raise ConfigError(f"{pyproject}: unknown key `{key}` in [tool.async-lint] (known: {known})")
+    expected = OPTIONS[key]
+    if expected == _LIST_OF_STRINGS:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{where} must be {expected}, got {value!r}")
+        setattr(config, key.replace("-", "_"), list(value))
+    elif key == "per-file-ignores":
+        if not isinstance(value, dict) or not all(
+            isinstance(v, list) and all(isinstance(c, str) for c in v) for v in value.values()
+        ):
+            raise ConfigError(f"{where} must be {expected}, got {value!r}")
+        config.per_file_ignores = {k: list(v) for k, v in value.items()}
+    elif key == "target-version":
+        if not isinstance(value, str):
+            raise ConfigError(f"{where} must be {expected}, got {value!r}")
+        try:
+            config.target_version = parse_version(value)
+        except ValueError as error:
+            raise ConfigError(f"{where}: {error}") from None
+
+
+# -- target version ------------------------------------------------------------------------
+
+_DJANGO_REQUIREMENT = re.compile(
+    r"""^\s*["']?django\s*(?:\[[^\]]*\])?\s*(?P<spec>(?:[<>=~!^]|\d)[^;#"']*)""", re.IGNORECASE
+)
+_LOWER_BOUND = re.compile(r"(?:(?:===?|>=|~=|\^|~)\s*|^\s*)(?P<version>\d+\.\d+(?:\.\d+)?)")
+
+
+def lower_bound(spec: str) -> Version | None:
+    """The lowest Django a requirement allows: `>=4.2,<5` → 4.2; `==5.0.3` → 5.0.3."""
+    bounds = []
+    for clause in spec.split(","):
+        match = _LOWER_BOUND.search(clause.strip())
+        if match:
+            bounds.append(parse_version(match.group("version")))
+    return min(bounds) if bounds else None
+
+
+def _pins_in_pyproject(data: dict) -> list[str]:
+    project = data.get("project", {})
+    requirements = list(project.get("dependencies", []))
+    for extra in project.get("optional-dependencies", {}).values():
+        requirements.extend(extra)
+    poetry = data.get("tool", {}).get("poetry", {}).get("dependencies", {})
+    for name, value in poetry.items():
+        if name.lower() == "django":
+            version = value.get("version") if isinstance(value, dict) else value
+            if isinstance(version, str):
+                requirements.append(f"django {version}")
+    return [r for r in requirements if isinstance(r, str)]
+
+
+def _requirement_files(root: Path) -> list[Path]:
+    found = sorted(root.glob("requirements*.txt")) + sorted(root.glob("requirements/*.txt"))
+    return [p for p in found if p.is_file()]
+
+
+def detect_target(config: Config, cli_value: str | None) -> tuple[Version, str]:
+    """The target Django version and where it came from."""
+    if cli_value:
+        return parse_version(cli_value), "--target-version"
+    if config.target_version:
+        return config.target_version, f"target-version in {config.path}"
+    candidates: list[tuple[str, str]] = [(r, str(config.path)) for r in _pins_in_pyproject(config.pyproject)]
+    for path in _requirement_files(config.root):
+        try:
+            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            continue
+        candidates.extend((line, str(path)) for line in lines)
+    for requirement, origin in candidates:
+        match = _DJANGO_REQUIREMENT.match(requirement)
+        if match:
+            bound = lower_bound(match.group("spec"))
+            if bound is not None:
+                return bound, f"the Django requirement in {origin}"
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+
+        release = re.match(r"\d+\.\d+(?:\.\d+)?", version("django"))
+        if release:
+            return parse_version(release.group()), "the installed Django"
+    except PackageNotFoundError:
+        pass
+    return DEFAULT_TARGET, f"the default ({format_version(DEFAULT_TARGET)}; set target-version)"

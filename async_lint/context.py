@@ -1,0 +1,51 @@
+"""What a rule sees while it checks one node: the file, its semantic model, the scope the node
+runs in, the node's parents, and the target Django version."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from .diagnostics import Diagnostic, Fix
+from .django_api import Version
+from .semantic import FileModel, Scope
+from .source import SourceFile
+
+if TYPE_CHECKING:
+    from .engine import HelperProbe
+
+
+@dataclass
+class Context:
+    source: SourceFile
+    file: FileModel
+    target: Version
+    scope: Scope
+    parents: tuple[ast.AST, ...] = ()
+    helpers: "HelperProbe | None" = None
+    # Set while probing a sync helper's body on behalf of an async caller (ASL117).
+    probing_helper: bool = False
+    imports_added: set[str] = field(default_factory=set)
+
+    @property
+    def parent(self) -> ast.AST | None:
+        return self.parents[-1] if self.parents else None
+
+    def infer(self, node: ast.expr | None) -> object | None:
+        return self.file.infer(node, self.scope)
+
+    def text(self, node: ast.AST) -> str:
+        return self.source.segment(node)
+
+    def report(
+        self, code: str, node: ast.AST, message: str, fix: Fix | None = None, *, end_node: ast.AST | None = None
+    ) -> Diagnostic:
+        return Diagnostic(
+            code,
+            message,
+            self.source.path,
+            self.source.start(node),
+            self.source.end(end_node or node),
+            fix,
+        )

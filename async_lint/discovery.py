@@ -1,0 +1,99 @@
+"""Which files a run reads: Python files under the given paths, minus virtualenvs, caches,
+`.gitignore`d paths and the configured excludes.  A file named explicitly is always checked."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from pathlib import Path
+
+import pathspec
+
+from .config import Config
+
+DEFAULT_EXCLUDE = frozenset(
+    {
+        ".git", ".hg", ".svn", ".bzr", ".venv", "venv", ".tox", ".nox", "node_modules",
+        "__pycache__", "build", "dist", ".eggs", ".mypy_cache", ".pytest_cache", ".ruff_cache",
+        ".async_lint_cache", "site-packages", "__pypackages__", "_build", "buck-out",
+    }
+)
+PYTHON_SUFFIXES = (".py", ".pyi")
+
+
+class MissingPath(Exception):
+    pass
+
+
+def _excluded(relative: str, name: str, patterns: list[str]) -> bool:
+    return any(
+        fnmatch.fnmatch(relative, p) or fnmatch.fnmatch(name, p) or fnmatch.fnmatch(relative, p.rstrip("/") + "/*")
+        for p in patterns
+    )
+
+
+def discover(paths: list[str], config: Config) -> list[str]:
+    """Absolute paths of the files to check, sorted; MissingPath for a path that does not exist."""
+    patterns = config.exclude + config.extend_exclude
+    found: set[str] = set()
+    for given in paths:
+        if not os.path.lexists(given):
+            raise MissingPath(given)
+        path = os.path.abspath(given)
+        if os.path.isfile(path):
+            found.add(path)
+            continue
+        gitignores: dict[str, pathspec.PathSpec] = {}
+        for directory, subdirectories, files in os.walk(path):
+            spec = _gitignore(directory)
+            if spec is not None:
+                gitignores[directory] = spec
+            kept = []
+            for name in sorted(subdirectories):
+                full = os.path.join(directory, name)
+                if (
+                    name in DEFAULT_EXCLUDE
+                    or name.endswith(".egg-info")
+                    or os.path.isfile(os.path.join(full, "pyvenv.cfg"))
+                    or _excluded(_relative(full, config.root), name, patterns)
+                    or _ignored(full + "/", gitignores)
+                    or os.path.islink(full)
+                ):
+                    continue
+                kept.append(name)
+            subdirectories[:] = kept
+            for name in files:
+                full = os.path.join(directory, name)
+                if (
+                    name.endswith(PYTHON_SUFFIXES)
+                    and not _excluded(_relative(full, config.root), name, patterns)
+                    and not _ignored(full, gitignores)
+                ):
+                    found.add(full)
+    return sorted(found)
+
+
+def _relative(path: str, root: Path) -> str:
+    try:
+        return Path(path).relative_to(root).as_posix()
+    except ValueError:
+        return Path(path).as_posix()
+
+
+def _gitignore(directory: str) -> pathspec.PathSpec | None:
+    path = os.path.join(directory, ".gitignore")
+    if not os.path.isfile(path):
+        return None
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return pathspec.PathSpec.from_lines("gitwildmatch", handle)
+    except OSError:
+        return None
+
+
+def _ignored(path: str, gitignores: dict[str, pathspec.PathSpec]) -> bool:
+    for directory, spec in gitignores.items():
+        if path.startswith(directory + os.sep):
+            if spec.match_file(os.path.relpath(path, directory) + ("/" if path.endswith("/") else "")):
+                return True
+    return False

@@ -1,0 +1,225 @@
+"""What Django's async API is, version by version.
+
+Every fact here comes from `shared/reference/django-async-api.md` (section numbers in the
+comments).  A fix may only use a twin whose `since` is not newer than the target version;
+`delegates_until` records the last version in which the twin is a plain
+`sync_to_async(self.<sync>)` wrapper, so an override of the sync method still runs.  Past it the
+twin is a native re-implementation and the rewrite is unsafe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+Version = tuple[int, int, int]
+
+ANY = (99, 99, 99)  # "still delegating in every version we know"
+OLDEST_KNOWN: Version = (3, 0, 0)
+NEWEST_KNOWN: Version = (6, 1, 0)
+
+
+def parse_version(text: str) -> Version:
+    """`"4.2"` → (4, 2, 0); `"4.1.4"` → (4, 1, 4).  Raises ValueError on anything else."""
+    parts = text.strip().split(".")
+    if not 2 <= len(parts) <= 3 or not all(p.isdigit() for p in parts):
+        raise ValueError(f"not a Django version: {text!r} (expected X.Y or X.Y.Z)")
+    major, minor, *patch = (int(p) for p in parts)
+    return (major, minor, patch[0] if patch else 0)
+
+
+def format_version(version: Version) -> str:
+    return ".".join(str(p) for p in (version if version[2] else version[:2]))
+
+
+@dataclass(frozen=True)
+class Twin:
+    sync: str
+    twin: str
+    since: Version
+    delegates_until: Version = ANY
+    note: str = ""
+
+    def available(self, target: Version) -> bool:
+        return target >= self.since
+
+    def keeps_behaviour(self, target: Version) -> bool:
+        return target <= self.delegates_until
+
+
+def _twins(names: str, since: Version, **kwargs) -> dict[str, Twin]:
+    return {n: Twin(n, "a" + n, since, **kwargs) for n in names.split()}
+
+
+# §1a: QuerySet methods that run SQL; every twin since 4.1 is `sync_to_async(self.<sync>)`.
+QUERYSET_METHODS: dict[str, Twin] = _twins(
+    "get create get_or_create update_or_create bulk_create bulk_update count in_bulk"
+    " latest earliest first last aggregate exists contains update delete explain",
+    (4, 1, 0),
+)
+# Manager proxies every public QuerySet method except the `queryset_only` ones (§1e).
+QUERYSET_ONLY = frozenset({"delete", "adelete"})
+# `iterator()` is lazy; its async form is an async generator, reached through `async for` (§1a).
+ITERATOR_TWIN = Twin("iterator", "aiterator", (4, 1, 0))
+ASYNC_ITERATION_SINCE: Version = (4, 1, 0)
+
+# §1b: return a new QuerySet and run no SQL.
+LAZY_QUERYSET_METHODS = frozenset(
+    "all filter exclude complex_filter union intersection difference select_for_update"
+    " select_related prefetch_related annotate alias order_by distinct extra reverse defer"
+    " only using none values values_list dates datetimes fetch_mode".split()
+)
+VALUES_METHODS = frozenset({"values", "values_list", "dates", "datetimes"})
+# Methods whose (awaited) result is one model instance, or (instance, created).
+INSTANCE_METHODS = frozenset({"get", "create", "latest", "earliest", "first", "last"})
+INSTANCE_AND_FLAG_METHODS = frozenset({"get_or_create", "update_or_create"})
+
+# §3: related-manager writers.  `remove`/`clear` exist on a reverse FK only when it is nullable.
+RELATED_MANAGER_METHODS: dict[str, Twin] = {
+    **_twins("add remove clear set", (4, 2, 0)),
+    # 4.1.0–4.1.3 resolved these through the default manager and lost the relation (#34139).
+    **_twins("create get_or_create update_or_create", (4, 1, 4)),
+}
+NULLABLE_REVERSE_FK_ONLY = frozenset({"remove", "clear", "aremove", "aclear"})
+
+# §2: model instance methods.
+MODEL_METHODS: dict[str, Twin] = _twins("save delete refresh_from_db", (4, 2, 0))
+# §2, §11: run queries and have no twin in any version.
+MODEL_METHODS_WITHOUT_TWIN = frozenset(
+    "full_clean clean_fields validate_unique validate_constraints"
+    " get_next_in_order get_previous_in_order".split()
+)
+MODEL_METHOD_PREFIXES_WITHOUT_TWIN = ("get_next_by_", "get_previous_by_")
+
+# §4a: django.contrib.auth functions.  5.0 twins wrap the sync function; 5.2 made them native
+# (5.1 already for update_session_auth_hash, which moved to the native session API).
+AUTH_FUNCTIONS: dict[str, Twin] = {
+    **_twins("authenticate login logout get_user", (5, 0, 0), delegates_until=(5, 1, 99)),
+    **_twins("update_session_auth_hash", (5, 0, 0), delegates_until=(5, 0, 99)),
+}
+# §4c: methods of the user model and its manager.  All native (no delegation) from the start.
+USER_METHODS: dict[str, Twin] = {
+    **_twins("check_password", (5, 0, 0), delegates_until=(0, 0, 0)),
+    **_twins(
+        "has_perm has_perms has_module_perms get_all_permissions get_user_permissions"
+        " get_group_permissions",
+        (5, 2, 0),
+        delegates_until=(0, 0, 0),
+    ),
+}
+USER_MANAGER_METHODS: dict[str, Twin] = _twins(
+    "create_user create_superuser get_by_natural_key", (5, 2, 0), delegates_until=(0, 0, 0)
+)
+
+# §5a: SessionBase, since 5.1, native.
+SESSION_METHODS: dict[str, Twin] = _twins(
+    "get pop setdefault update has_key keys values items set_test_cookie test_cookie_worked"
+    " delete_test_cookie get_expiry_age get_expiry_date set_expiry get_expire_at_browser_close"
+    " flush cycle_key",
+    (5, 1, 0),
+)
+SESSION_SINCE: Version = (5, 1, 0)
+
+# §5b: BaseCache, since 4.0, every twin delegates.
+CACHE_METHODS: dict[str, Twin] = _twins(
+    "add get set touch delete get_many get_or_set has_key incr decr set_many delete_many"
+    " clear incr_version decr_version close",
+    (4, 0, 0),
+)
+
+# §5c: Signal, since 5.0.
+SIGNAL_METHODS: dict[str, Twin] = _twins("send send_robust", (5, 0, 0))
+
+# §5d, §1a: module functions with twins.
+SHORTCUT_FUNCTIONS: dict[str, Twin] = {
+    "django.shortcuts.get_object_or_404": Twin("get_object_or_404", "aget_object_or_404", (5, 0, 0)),
+    "django.shortcuts.get_list_or_404": Twin("get_list_or_404", "aget_list_or_404", (5, 0, 0)),
+    "django.db.models.prefetch_related_objects": Twin(
+        "prefetch_related_objects", "aprefetch_related_objects", (5, 0, 0)
+    ),
+    "django.db.models.query.prefetch_related_objects": Twin(
+        "prefetch_related_objects", "aprefetch_related_objects", (5, 0, 0)
+    ),
+}
+AUTH_MODULES = ("django.contrib.auth",)
+
+# §5h: blocking, no twin, not guarded (no exception: they just stall the loop).
+MAIL_FUNCTIONS = frozenset(
+    f"django.core.mail.{n}" for n in ("send_mail", "send_mass_mail", "mail_admins", "mail_managers")
+)
+EMAIL_MESSAGE_CLASSES = frozenset(
+    f"django.core.mail{m}.{n}"
+    for m in ("", ".message")
+    for n in ("EmailMessage", "EmailMultiAlternatives")
+)
+
+# §5g: every entry point into a transaction touches the connection.
+TRANSACTION_FUNCTIONS = frozenset(
+    f"django.db.transaction.{n}"
+    for n in (
+        "atomic", "non_atomic_requests", "savepoint", "savepoint_commit", "savepoint_rollback",
+        "commit", "rollback", "set_autocommit", "get_autocommit", "mark_for_rollback_on_error",
+    )
+)
+
+# §5f: sync Paginator, async twin class since 6.0.
+PAGINATOR_CLASSES = frozenset({"django.core.paginator.Paginator"})
+ASYNC_PAGINATOR_SINCE: Version = (6, 0, 0)
+
+# Names that bind a cache: `from django.core.cache import cache`, `caches["x"]`.
+CACHE_OBJECTS = frozenset({"django.core.cache.cache"})
+CACHE_HANDLERS = frozenset({"django.core.cache.caches"})
+
+# Django's own Signal instances (§5c applies to every `Signal`; project signals come from the index).
+BUILTIN_SIGNALS = frozenset(
+    f"{module}.{name}"
+    for module, names in {
+        "django.db.models.signals": "class_prepared pre_init post_init pre_save post_save"
+        " pre_delete post_delete m2m_changed pre_migrate post_migrate",
+        "django.core.signals": "request_started request_finished got_request_exception setting_changed",
+        "django.test.signals": "setting_changed template_rendered",
+        "django.contrib.auth.signals": "user_logged_in user_login_failed user_logged_out",
+        "django.db.backends.signals": "connection_created",
+    }.items()
+    for name in names.split()
+)
+SIGNAL_CLASSES = frozenset({"django.dispatch.Signal", "django.dispatch.dispatcher.Signal"})
+
+# asgiref/channels helpers that move a sync callable off the loop.
+SYNC_TO_ASYNC = frozenset(
+    {
+        "asgiref.sync.sync_to_async",
+        "asgiref.sync.SyncToAsync",
+        "channels.db.database_sync_to_async",
+    }
+)
+THREAD_OFFLOADERS = frozenset({"asyncio.to_thread"})
+
+MODEL_BASE = "django.db.models.Model"
+MANAGER_BASES = frozenset(
+    {
+        "django.db.models.Manager",
+        "django.db.models.manager.Manager",
+        "django.db.models.manager.BaseManager",
+        "django.contrib.auth.models.UserManager",
+        "django.contrib.auth.base_user.BaseUserManager",
+        "django.contrib.auth.models.BaseUserManager",
+    }
+)
+USER_MANAGER_BASES = frozenset(
+    {
+        "django.contrib.auth.models.UserManager",
+        "django.contrib.auth.base_user.BaseUserManager",
+        "django.contrib.auth.models.BaseUserManager",
+    }
+)
+QUERYSET_BASES = frozenset({"django.db.models.QuerySet", "django.db.models.query.QuerySet"})
+HTTP_REQUEST_CLASSES = frozenset(
+    {
+        "django.http.HttpRequest",
+        "django.http.request.HttpRequest",
+        "django.core.handlers.asgi.ASGIRequest",
+        "django.core.handlers.wsgi.WSGIRequest",
+        "rest_framework.request.Request",
+    }
+)
+GET_USER_MODEL = frozenset({"django.contrib.auth.get_user_model"})

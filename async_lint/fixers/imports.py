@@ -1,0 +1,57 @@
+"""Making a name importable: reuse an existing import, extend a `from module import …`, or add
+one line after the file's leading imports."""
+
+from __future__ import annotations
+
+import ast
+
+from ..context import Context
+from ..diagnostics import Edit
+
+
+def ensure_import(ctx: Context, module: str, name: str) -> tuple[Edit, ...] | None:
+    """Edits that bind `name` to `module.name` at module level; () when it already is, None
+    when the name is taken by something else (then no fix is offered)."""
+    qualname = f"{module}.{name}"
+    bound = ctx.file.imports.get(name)
+    if bound == qualname:
+        return ()
+    if bound is not None or name in ctx.file.module_functions or name in ctx.file.module_classes:
+        return None
+    source = ctx.source
+    body = ctx.file.tree.body
+    for stmt in body:
+        if isinstance(stmt, ast.ImportFrom) and stmt.module == module and stmt.level == 0:
+            if any(alias.name == "*" for alias in stmt.names):
+                return ()
+            last = stmt.names[-1]
+            end = source.offset(last.end_lineno, last.end_col_offset)
+            return (Edit(end, end, f", {name}"),)
+    anchor = _leading_import_block_end(body)
+    line = f"from {module} import {name}{source.newline}"
+    if anchor is None:
+        return (Edit(0, 0, line),)
+    if anchor.end_lineno < len(source.line_starts):
+        offset = source.line_starts[anchor.end_lineno]
+        if source.text[offset - 1 : offset] in ("\n", "\r"):
+            return (Edit(offset, offset, line),)
+    end = len(source.text)
+    return (Edit(end, end, source.newline + line.rstrip("\r\n")),)
+
+
+def _leading_import_block_end(body: list[ast.stmt]) -> ast.stmt | None:
+    """The statement after which a new import goes: the last of the leading docstring,
+    `__future__` imports and imports."""
+    anchor = None
+    for position, stmt in enumerate(body):
+        is_docstring = (
+            position == 0
+            and isinstance(stmt, ast.Expr)
+            and isinstance(stmt.value, ast.Constant)
+            and isinstance(stmt.value.value, str)
+        )
+        if is_docstring or isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            anchor = stmt
+        else:
+            break
+    return anchor

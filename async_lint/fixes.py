@@ -1,0 +1,78 @@
+"""Applying fixes: non-overlapping edits per round, re-checking until nothing more applies, and
+refusing any result that does not parse."""
+
+from __future__ import annotations
+
+import ast
+import warnings
+from typing import Callable
+
+from .diagnostics import Applicability, Diagnostic, Edit, Fix
+
+MAX_ROUNDS = 10
+
+
+def applicable(fix: Fix | None, unsafe: bool) -> bool:
+    return fix is not None and (unsafe or fix.applicability is Applicability.SAFE)
+
+
+def apply_edits(text: str, edits: list[Edit]) -> str:
+    parts, position = [], 0
+    for edit in sorted(edits):
+        parts.append(text[position : edit.start])
+        parts.append(edit.content)
+        position = edit.end
+    parts.append(text[position:])
+    return "".join(parts)
+
+
+def apply_round(text: str, diagnostics: list[Diagnostic], unsafe: bool) -> tuple[str, int]:
+    """Apply every fix that does not overlap one already taken (identical edits, such as one
+    import line wanted by several fixes, are applied once)."""
+    accepted: list[Edit] = []
+    applied = 0
+    for diagnostic in sorted(diagnostics, key=lambda d: (d.start, d.code)):
+        fix = diagnostic.fix
+        if not applicable(fix, unsafe):
+            continue
+        if any(edit.overlaps(taken) for edit in fix.edits for taken in accepted):
+            continue
+        accepted.extend(edit for edit in fix.edits if edit not in accepted)
+        applied += 1
+    return (apply_edits(text, accepted), applied) if applied else (text, 0)
+
+
+def parses(text: str) -> bool:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return False
+    return True
+
+
+def fix_text(
+    text: str, lint: Callable[[str], list[Diagnostic]], unsafe: bool
+) -> tuple[str, int, list[Diagnostic]]:
+    """Fix until a fixpoint.  Returns the new text, how many fixes were applied, and what the
+    last check found.  A round whose result does not parse is discarded, with what came before."""
+    applied_total = 0
+    diagnostics = lint(text)
+    for _ in range(MAX_ROUNDS):
+        new_text, applied = apply_round(text, diagnostics, unsafe)
+        if not applied:
+            break
+        if not parses(new_text):
+            raise FixProducedInvalidCode(diagnostics)
+        text, applied_total = new_text, applied_total + applied
+        diagnostics = lint(text)
+    return text, applied_total, diagnostics
+
+
+class FixProducedInvalidCode(Exception):
+    """A fix would have written code that does not parse: a bug in async-lint, never written."""
+
+    def __init__(self, diagnostics: list[Diagnostic]):
+        super().__init__("a fix produced code that does not parse")
+        self.diagnostics = diagnostics

@@ -1,0 +1,570 @@
+"""The project-wide model index: which classes are models, managers and querysets, which
+attributes of a model are relations, and where signals are defined.
+
+Built statically, without importing the user's code.  Only files that can define such classes
+are parsed: a regex over class headers finds the names that (transitively) extend a model,
+manager or queryset base, so the cost tracks the model code, not the size of the tree.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+from . import django_api as api
+from .imports import import_bindings, qualify
+
+RELATION_FIELDS = {
+    **dict.fromkeys(
+        (
+            "django.db.models.ForeignKey",
+            "django.db.models.fields.related.ForeignKey",
+            "mptt.fields.TreeForeignKey",
+            "modelcluster.fields.ParentalKey",
+        ),
+        "fk",
+    ),
+    **dict.fromkeys(
+        ("django.db.models.OneToOneField", "django.db.models.fields.related.OneToOneField"), "o2o"
+    ),
+    **dict.fromkeys(
+        (
+            "django.db.models.ManyToManyField",
+            "django.db.models.fields.related.ManyToManyField",
+            "modelcluster.fields.ParentalManyToManyField",
+        ),
+        "m2m",
+    ),
+    **dict.fromkeys(
+        ("django.contrib.contenttypes.fields.GenericForeignKey",), "gfk"
+    ),
+    **dict.fromkeys(
+        ("django.contrib.contenttypes.fields.GenericRelation",), "generic"
+    ),
+}
+
+# Abstract model bases from Django and widely used packages, with no project source to read.
+EXTERNAL_MODEL_BASES = frozenset(
+    {
+        api.MODEL_BASE,
+        "django.db.models.base.Model",
+        "django.contrib.auth.models.AbstractUser",
+        "django.contrib.auth.models.AbstractBaseUser",
+        "django.contrib.auth.base_user.AbstractBaseUser",
+        "django.contrib.auth.models.PermissionsMixin",
+        "django.contrib.sessions.base_session.AbstractBaseSession",
+        "django_extensions.db.models.TimeStampedModel",
+        "django_extensions.db.models.TitleSlugDescriptionModel",
+        "model_utils.models.TimeStampedModel",
+        "model_utils.models.SoftDeletableModel",
+        "model_utils.models.StatusModel",
+        "mptt.models.MPTTModel",
+        "polymorphic.models.PolymorphicModel",
+        "treebeard.mp_tree.MP_Node",
+        "treebeard.ns_tree.NS_Node",
+        "treebeard.al_tree.AL_Node",
+        "wagtail.models.Page",
+        "modelcluster.models.ClusterableModel",
+    }
+)
+USER_MODEL_BASES = frozenset(
+    {
+        "django.contrib.auth.models.AbstractUser",
+        "django.contrib.auth.models.AbstractBaseUser",
+        "django.contrib.auth.base_user.AbstractBaseUser",
+    }
+)
+
+MANAGER_BASE = "django.db.models.Manager"
+_REVERSE_KINDS = {"fk": "reverse_fk", "o2o": "reverse_o2o", "m2m": "reverse_m2m"}
+_CLASS_HEADER = re.compile(r"^[ \t]*class[ \t]+(\w+)[ \t]*\(([^)]*)\)", re.MULTILINE)
+_ROOT_NAMES = {
+    "model": {"Model", *(q.rsplit(".", 1)[1] for q in EXTERNAL_MODEL_BASES)},
+    "manager": {"Manager", "BaseManager", "UserManager", "BaseUserManager"},
+    "queryset": {"QuerySet"},
+}
+_AUTH_USER_MODEL = re.compile(r"""^AUTH_USER_MODEL\s*=\s*["']([\w.]+)["']""", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A relation attribute of a model instance, seen from that model."""
+
+    name: str
+    kind: str  # fk, o2o, m2m, gfk, generic; reverse_fk, reverse_o2o, reverse_m2m
+    target: str | None  # the model at the other end (qualname), None when unresolved
+    nullable: bool = False
+
+    @property
+    def is_manager(self) -> bool:
+        """Whether reading the attribute gives a related manager (lazy) rather than an instance."""
+        return self.kind in ("m2m", "generic", "reverse_fk", "reverse_m2m")
+
+
+@dataclass
+class ManagerSpec:
+    manager_class: str | None = None  # None: plain models.Manager
+    queryset_class: str | None = None
+
+
+@dataclass
+class ClassInfo:
+    qualname: str
+    name: str
+    module: str
+    path: str
+    line: int
+    bases: tuple[str, ...]
+    abstract: bool = False
+    methods: frozenset[str] = frozenset()
+    # For QuerySet/Manager classes: methods that only chain lazy QuerySet methods.
+    lazy_methods: frozenset[str] = frozenset()
+    # For Manager classes built with `Manager.from_queryset(QS)`.
+    queryset_class: str | None = None
+    # For models: declared relation fields as (name, kind, raw target reference, null, related_name).
+    declared_relations: list[tuple[str, str, str | None, bool, str | None]] = field(
+        default_factory=list
+    )
+    managers: dict[str, ManagerSpec] = field(default_factory=dict)
+
+
+@dataclass
+class Model:
+    qualname: str
+    name: str
+    app_label: str
+    abstract: bool
+    is_user: bool
+    relations: dict[str, Relation]
+    managers: dict[str, ManagerSpec]
+    methods: frozenset[str]
+
+
+def _app_label(module: str) -> str:
+    parts = module.split(".")
+    if parts[-1] == "models" and len(parts) > 1:
+        return parts[-2]
+    if "models" in parts:
+        return parts[parts.index("models") - 1] if parts.index("models") else parts[0]
+    return parts[-2] if len(parts) > 1 else parts[0]
+
+
+class ProjectIndex:
+    def __init__(self) -> None:
+        self.classes: dict[str, ClassInfo] = {}
+        self._by_name: dict[str, list[str]] = defaultdict(list)
+        self._kinds: dict[str, str | None] = {}
+        self.models: dict[str, Model] = {}
+        self.signals: set[str] = set()
+        self.user_model_ref: str | None = None
+        self.user_model: str | None = None
+        for info in _builtin_classes():
+            self._add(info)
+
+    # -- building ---------------------------------------------------------------------------
+
+    @classmethod
+    def build(
+        cls,
+        texts: dict[str, str],
+        parse: Callable[[str], tuple[ast.Module, str, bool] | None],
+    ) -> "ProjectIndex":
+        """`texts` maps paths to source; `parse(path)` returns (tree, module name, is_package)."""
+        index = cls()
+        for path in _files_defining_model_classes(texts):
+            parsed = parse(path)
+            if parsed is not None:
+                index.add_module(path, *parsed)
+        for path, text in texts.items():
+            if index.user_model_ref is None and "AUTH_USER_MODEL" in text:
+                match = _AUTH_USER_MODEL.search(text)
+                if match:
+                    index.user_model_ref = match.group(1)
+            if "Signal(" in text:
+                parsed = parse(path)
+                if parsed is not None:
+                    index._add_signals(*parsed)
+        index.finish()
+        return index
+
+    def add_module(self, path: str, tree: ast.Module, module: str, is_package: bool) -> None:
+        bindings = import_bindings(tree, module, is_package)
+        local = {s.name for s in tree.body if isinstance(s, ast.ClassDef)}
+
+        def resolve(node: ast.expr) -> str | None:
+            if isinstance(node, ast.Name) and node.id in local:
+                return f"{module}.{node.id}"
+            return qualify(node, bindings)
+
+        for stmt in tree.body:
+            if isinstance(stmt, ast.ClassDef):
+                self._add(_class_info(stmt, path, module, resolve))
+            elif (
+                isinstance(stmt, ast.Assign)
+                and len(stmt.targets) == 1
+                and isinstance(stmt.targets[0], ast.Name)
+            ):
+                # BookManager = models.Manager.from_queryset(BookQuerySet)
+                spec = _manager_spec(stmt.value, resolve, called=False)
+                if spec is not None:
+                    name = stmt.targets[0].id
+                    self._add(
+                        ClassInfo(
+                            f"{module}.{name}", name, module, path, stmt.lineno,
+                            (MANAGER_BASE,),
+                            queryset_class=spec.queryset_class,
+                        )
+                    )
+
+    def _add_signals(self, tree: ast.Module, module: str, is_package: bool) -> None:
+        bindings = import_bindings(tree, module, is_package)
+        for stmt in tree.body:
+            if (
+                isinstance(stmt, ast.Assign)
+                and isinstance(stmt.value, ast.Call)
+                and qualify(stmt.value.func, bindings) in api.SIGNAL_CLASSES
+            ):
+                for target in stmt.targets:
+                    if isinstance(target, ast.Name):
+                        self.signals.add(f"{module}.{target.id}")
+
+    def _add(self, info: ClassInfo) -> None:
+        self.classes[info.qualname] = info
+        self._by_name[info.name].append(info.qualname)
+
+    def finish(self) -> None:
+        for qualname in self.classes:
+            if self.kind(qualname) == "model":
+                self.models[qualname] = self._model(qualname)
+        self._add_reverse_relations()
+        self.user_model = self.resolve_model_ref(self.user_model_ref or "auth.User", None)
+
+    # -- queries ----------------------------------------------------------------------------
+
+    def resolve_class(self, qualname: str | None) -> str | None:
+        """A project or built-in class for a qualified name, following package re-exports."""
+        if qualname is None:
+            return None
+        if qualname in self.classes:
+            return qualname
+        module, _, name = qualname.rpartition(".")
+        candidates = [q for q in self._by_name.get(name, ()) if q.startswith(module + ".")]
+        return candidates[0] if len(candidates) == 1 else None
+
+    def kind(self, qualname: str | None) -> str | None:
+        """'model', 'manager', 'queryset' or None for a class qualified name."""
+        if qualname is None:
+            return None
+        if qualname in self._kinds:
+            return self._kinds[qualname]
+        self._kinds[qualname] = None  # cycles in bad code end here
+        if qualname in EXTERNAL_MODEL_BASES:
+            kind = "model"
+        elif qualname in api.MANAGER_BASES:
+            kind = "manager"
+        elif qualname in api.QUERYSET_BASES:
+            kind = "queryset"
+        else:
+            info = self.classes.get(self.resolve_class(qualname) or "")
+            kind = None
+            if info is not None:
+                if info.queryset_class is not None:
+                    kind = "manager"
+                for base in info.bases:
+                    kind = kind or self.kind(self.resolve_class(base) or base)
+        self._kinds[qualname] = kind
+        return kind
+
+    def ancestors(self, qualname: str) -> Iterable[ClassInfo]:
+        """The class and its project/built-in ancestors, nearest first."""
+        seen: set[str] = set()
+        stack = [qualname]
+        while stack:
+            current = self.resolve_class(stack.pop(0))
+            if current is None or current in seen:
+                continue
+            seen.add(current)
+            info = self.classes[current]
+            yield info
+            stack.extend(info.bases)
+
+    def model(self, qualname: str | None) -> Model | None:
+        return self.models.get(self.resolve_class(qualname) or "")
+
+    def lazy_methods(self, *class_names: str | None) -> frozenset[str]:
+        """Lazy (SQL-free) methods that custom managers/querysets add, across their ancestors."""
+        methods: set[str] = set()
+        for name in class_names:
+            for info in self.ancestors(name) if name else ():
+                methods |= info.lazy_methods
+                if info.queryset_class:
+                    methods |= self.lazy_methods(info.queryset_class)
+        return frozenset(methods)
+
+    def is_user_manager(self, manager_class: str | None) -> bool:
+        return manager_class is not None and any(
+            info.qualname in api.USER_MANAGER_BASES for info in self.ancestors(manager_class)
+        )
+
+    def resolve_model_ref(self, ref: str | None, from_model: ClassInfo | None) -> str | None:
+        """A model from a field's `to`: a qualified name, "self", "Model" or "app_label.Model"."""
+        if ref is None:
+            return None
+        if ref == "self":
+            return from_model.qualname if from_model else None
+        if ref == "settings.AUTH_USER_MODEL":
+            return self.user_model
+        resolved = self.resolve_class(ref)
+        if resolved is not None and self.kind(resolved) == "model":
+            return resolved
+        app_label, _, name = ref.rpartition(".")
+        candidates = [q for q in self._by_name.get(name, ()) if self.kind(q) == "model"]
+        if app_label:
+            candidates = [q for q in candidates if _app_label(self.classes[q].module) == app_label]
+        elif from_model is not None and len(candidates) > 1:
+            candidates = [q for q in candidates if self.classes[q].module == from_model.module]
+        return candidates[0] if len(candidates) == 1 else None
+
+    # -- models -----------------------------------------------------------------------------
+
+    def _model(self, qualname: str) -> Model:
+        info = self.classes[qualname]
+        relations: dict[str, Relation] = {}
+        managers: dict[str, ManagerSpec] = {}
+        methods: set[str] = set()
+        is_user = False
+        for ancestor in reversed(list(self.ancestors(qualname))):
+            methods |= ancestor.methods
+            managers.update(ancestor.managers)
+            is_user = is_user or bool(USER_MODEL_BASES.intersection((ancestor.qualname, *ancestor.bases)))
+            for name, kind, ref, null, _ in ancestor.declared_relations:
+                relations[name] = Relation(name, kind, self.resolve_model_ref(ref, info), null)
+        managers.setdefault("objects", ManagerSpec())
+        for name in ("_default_manager", "_base_manager"):
+            managers.setdefault(name, managers["objects"])
+        return Model(
+            qualname, info.name, _app_label(info.module), info.abstract, is_user, relations,
+            managers, frozenset(methods),
+        )
+
+    def _add_reverse_relations(self) -> None:
+        for model in list(self.models.values()):
+            if model.abstract:
+                continue
+            declaring = {
+                name: related_name
+                for ancestor in self.ancestors(model.qualname)
+                for name, _, _, _, related_name in ancestor.declared_relations
+            }
+            for relation in list(model.relations.values()):
+                target = self.models.get(relation.target or "")
+                related_name = declaring.get(relation.name)
+                if target is None or relation.kind not in _REVERSE_KINDS or (
+                    related_name or ""
+                ).endswith("+"):
+                    continue
+                lower = model.name.lower()
+                if related_name:
+                    accessor = related_name.replace("%(class)s", lower).replace(
+                        "%(app_label)s", model.app_label
+                    )
+                elif relation.kind == "o2o":
+                    accessor = lower
+                else:
+                    accessor = f"{lower}_set"
+                kind = _REVERSE_KINDS[relation.kind]
+                target.relations.setdefault(
+                    accessor, Relation(accessor, kind, model.qualname, relation.nullable)
+                )
+
+
+# -- reading class bodies ---------------------------------------------------------------------
+
+
+def _files_defining_model_classes(texts: dict[str, str]) -> list[str]:
+    headers: dict[str, list[tuple[str, set[str]]]] = {}
+    for path, text in texts.items():
+        if "class" not in text:
+            continue
+        found = [
+            (m.group(1), set(re.findall(r"(\w+)\s*(?:[,\[(]|$)", m.group(2).strip() + ",")))
+            for m in _CLASS_HEADER.finditer(text)
+        ]
+        if found:
+            headers[path] = found
+    known = set().union(*_ROOT_NAMES.values())
+    selected: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for path, classes in headers.items():
+            for name, bases in classes:
+                if bases & known and (name not in known or path not in selected):
+                    changed = changed or name not in known or path not in selected
+                    known.add(name)
+                    selected.add(path)
+    # Files that define managers through `Manager.from_queryset(...)` at module level.
+    selected |= {p for p, t in texts.items() if ".from_queryset(" in t}
+    return sorted(selected)
+
+
+def _class_info(node: ast.ClassDef, path: str, module: str, resolve) -> ClassInfo:
+    bases = tuple(
+        b
+        for b in (
+            resolve(base) or _from_queryset_base(base, resolve) or ast.unparse(base)
+            for base in node.bases
+        )
+        if b
+    )
+    info = ClassInfo(f"{module}.{node.name}", node.name, module, path, node.lineno, bases)
+    for base in node.bases:
+        spec = _manager_spec(base, resolve, called=False)
+        if spec is not None:
+            info.queryset_class = spec.queryset_class
+    methods: set[str] = set()
+    for stmt in node.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            methods.add(stmt.name)
+        elif isinstance(stmt, ast.ClassDef) and stmt.name == "Meta":
+            info.abstract = any(
+                isinstance(s, ast.Assign)
+                and any(isinstance(t, ast.Name) and t.id == "abstract" for t in s.targets)
+                and isinstance(s.value, ast.Constant)
+                and s.value.value is True
+                for s in stmt.body
+            )
+        elif isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            names = [t.id for t in targets if isinstance(t, ast.Name)]
+            if not names or not isinstance(stmt.value, ast.Call):
+                continue
+            relation = _relation(stmt.value, resolve)
+            manager = _manager_spec(stmt.value, resolve, called=True)
+            for name in names:
+                if relation is not None:
+                    info.declared_relations.append((name, *relation))
+                elif manager is not None:
+                    info.managers[name] = manager
+    info.methods = frozenset(methods)
+    info.lazy_methods = _lazy_methods(node)
+    return info
+
+
+def _from_queryset_base(base: ast.expr, resolve) -> str | None:
+    spec = _manager_spec(base, resolve, called=False)
+    return spec.manager_class if spec else None
+
+
+def _manager_spec(value: ast.expr, resolve, *, called: bool) -> ManagerSpec | None:
+    """The manager an expression builds: `BookManager()`, `QS.as_manager()`,
+    `Manager.from_queryset(QS)` (a class; instantiated when `called`)."""
+    if called:
+        if not isinstance(value, ast.Call):
+            return None
+        func = value.func
+        if isinstance(func, ast.Attribute) and func.attr == "as_manager":
+            return ManagerSpec(None, resolve(func.value))
+        if isinstance(func, ast.Call):
+            return _manager_spec(func, resolve, called=False)
+        target = resolve(func)
+        # A class we cannot see may still be a manager: the model index decides later.
+        if target is not None and (target.rsplit(".", 1)[-1].endswith("Manager")):
+            return ManagerSpec(target, None)
+        return None
+    if (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Attribute)
+        and value.func.attr == "from_queryset"
+        and value.args
+    ):
+        return ManagerSpec(resolve(value.func.value), resolve(value.args[0]))
+    return None
+
+
+def _relation(call: ast.Call, resolve) -> tuple[str, str | None, bool, str | None] | None:
+    kind = RELATION_FIELDS.get(resolve(call.func) or "")
+    if kind is None:
+        return None
+    keywords = {k.arg: k.value for k in call.keywords if k.arg}
+    to = call.args[0] if call.args else keywords.get("to")
+    ref: str | None = None
+    if isinstance(to, ast.Constant) and isinstance(to.value, str):
+        ref = to.value
+    elif isinstance(to, ast.Attribute) and ast.unparse(to) == "settings.AUTH_USER_MODEL":
+        ref = "settings.AUTH_USER_MODEL"
+    elif to is not None:
+        ref = resolve(to)
+    null = keywords.get("null")
+    related_name = keywords.get("related_name")
+    return (
+        kind,
+        ref,
+        isinstance(null, ast.Constant) and null.value is True,
+        related_name.value
+        if isinstance(related_name, ast.Constant) and isinstance(related_name.value, str)
+        else None,
+    )
+
+
+def _lazy_methods(node: ast.ClassDef) -> frozenset[str]:
+    """Methods whose every return chains only lazy QuerySet calls on `self`/`super()`."""
+    functions = {s.name: s for s in node.body if isinstance(s, ast.FunctionDef)}
+    lazy: set[str] = set()
+    chainable = set(api.LAZY_QUERYSET_METHODS) | {"get_queryset"}
+
+    def is_lazy_chain(expr: ast.expr | None) -> bool:
+        if not isinstance(expr, ast.Call) or not isinstance(expr.func, ast.Attribute):
+            return False
+        if expr.func.attr not in chainable and expr.func.attr not in lazy:
+            return False
+        root = expr.func.value
+        if isinstance(root, ast.Name) and root.id == "self":
+            return True
+        if isinstance(root, ast.Call) and isinstance(root.func, ast.Name) and root.func.id == "super":
+            return True
+        return is_lazy_chain(root)
+
+    changed = True
+    while changed:
+        changed = False
+        for name, function in functions.items():
+            if name in lazy or name.startswith("__"):
+                continue
+            returns = [n for n in ast.walk(function) if isinstance(n, ast.Return)]
+            if returns and all(is_lazy_chain(r.value) for r in returns):
+                lazy.add(name)
+                changed = True
+    return frozenset(lazy)
+
+
+def _builtin_classes() -> list[ClassInfo]:
+    """django.contrib models and managers that projects use without their source."""
+    auth = "django.contrib.auth.models"
+
+    def model(name, module, bases, relations=(), managers=None, abstract=False):
+        info = ClassInfo(f"{module}.{name}", name, module, "<django>", 0, bases, abstract)
+        info.declared_relations = list(relations)
+        info.managers = managers or {}
+        return info
+
+    user_manager = {"objects": ManagerSpec(f"{auth}.UserManager")}
+    return [
+        ClassInfo(f"{auth}.UserManager", "UserManager", auth, "<django>", 0, (MANAGER_BASE,)),
+        model("PermissionsMixin", auth, (api.MODEL_BASE,), [
+            ("groups", "m2m", f"{auth}.Group", False, "user_set"),
+            ("user_permissions", "m2m", f"{auth}.Permission", False, "user_set"),
+        ], abstract=True),
+        model("AbstractUser", auth, (f"{auth}.AbstractBaseUser", f"{auth}.PermissionsMixin"), managers=user_manager, abstract=True),
+        model("User", auth, (f"{auth}.AbstractUser",), managers=user_manager),
+        model("Group", auth, (api.MODEL_BASE,), [("permissions", "m2m", f"{auth}.Permission", False, None)]),
+        model("Permission", auth, (api.MODEL_BASE,), [
+            ("content_type", "fk", "django.contrib.contenttypes.models.ContentType", False, None),
+        ]),
+        model("ContentType", "django.contrib.contenttypes.models", (api.MODEL_BASE,)),
+        model("Session", "django.contrib.sessions.models", (api.MODEL_BASE,)),
+        model("Site", "django.contrib.sites.models", (api.MODEL_BASE,)),
+    ]

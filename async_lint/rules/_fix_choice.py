@@ -1,0 +1,74 @@
+"""The one decision most ASL1 rules share: call the async twin when the target Django has it
+(unsafe when the twin is a native re-implementation that skips sync overrides), otherwise run
+the sync call in a thread with `sync_to_async`."""
+
+from __future__ import annotations
+
+import ast
+
+from ..context import Context
+from ..diagnostics import Applicability, Fix
+from ..django_api import Twin, format_version
+from ..fixers.sync_to_async import wrap_call
+from ..fixers.twins import await_function_twin, await_method_twin
+
+
+def _applicability(twin: Twin, ctx: Context) -> Applicability:
+    return Applicability.SAFE if twin.keeps_behaviour(ctx.target) else Applicability.UNSAFE
+
+
+def method_fix(ctx: Context, call: ast.Call, twin: Twin) -> tuple[str, Fix | None]:
+    """Advice for the message and the fix for `receiver.<twin.sync>(...)`."""
+    if twin.available(ctx.target):
+        return f"use `await ….{twin.twin}()`", await_method_twin(ctx, call, twin.twin, _applicability(twin, ctx))
+    return (
+        f"use `await sync_to_async(….{twin.sync})()` (`{twin.twin}()` needs Django "
+        f"{format_version(twin.since)})",
+        wrap_call(ctx, call),
+    )
+
+
+def function_fix(ctx: Context, call: ast.Call, module: str, twin: Twin) -> tuple[str, Fix | None]:
+    """Advice and fix for a call of the module function `module.<twin.sync>`."""
+    if twin.available(ctx.target):
+        return (
+            f"use `await {twin.twin}()`",
+            await_function_twin(ctx, call, module, twin.twin, _applicability(twin, ctx)),
+        )
+    return (
+        f"use `await sync_to_async({twin.sync})()` (`{twin.twin}()` needs Django "
+        f"{format_version(twin.since)})",
+        wrap_call(ctx, call),
+    )
+
+
+def thread_fix(ctx: Context, call: ast.Call) -> tuple[str, Fix | None]:
+    """Advice and fix for a sync call with no async twin in any Django version."""
+    return f"use `await sync_to_async({ctx.text(call.func)})()`", wrap_call(ctx, call)
+
+
+def called_method(node: ast.AST) -> tuple[ast.expr, str] | None:
+    """(receiver, method name) of `receiver.method(...)`."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        return node.func.value, node.func.attr
+    return None
+
+
+def is_builtin(ctx: Context, name: str) -> bool:
+    """`name` refers to the builtin: nothing in the file shadows it."""
+    return (
+        ctx.scope.lookup(name) is None
+        and name not in ctx.file.imports
+        and name not in ctx.file.module_functions
+        and name not in ctx.file.module_classes
+        and not _bound_in_scopes(ctx, name)
+    )
+
+
+def _bound_in_scopes(ctx: Context, name: str) -> bool:
+    scope = ctx.scope
+    while scope is not None:
+        if name in scope.bindings:
+            return True
+        scope = scope.parent
+    return name in ctx.file._module_values

@@ -1,0 +1,214 @@
+"""A run over files: read, index the project, check, fix, write."""
+
+from __future__ import annotations
+
+import ast
+import fnmatch
+import os
+import stat
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import Config
+from .diagnostics import Diagnostic
+from .discovery import discover
+from .django_api import Version
+from .engine import Dispatch, LintSettings, lint_source, parse
+from .fixes import FixProducedInvalidCode, fix_text
+from .imports import module_name_for
+from .project import ProjectIndex
+from .rules import RULES
+from .source import SourceFile, UnreadableSource
+
+UNREADABLE = "ASL902"
+FIX_FAILED = "ASL903"
+
+
+class UnknownSelector(Exception):
+    pass
+
+
+def resolve_codes(select: list[str], ignore: list[str]) -> frozenset[str]:
+    """Rule codes from ruff-style selectors: `ASL` (all), `ASL1` (a family), `ASL101` (one)."""
+    for selector in (*select, *ignore):
+        if selector != "ALL" and not any(code.startswith(selector.upper()) for code in RULES):
+            raise UnknownSelector(selector)
+
+    def matches(code: str, selectors: list[str]) -> str | None:
+        hits = [s.upper() for s in selectors if s == "ALL" or code.startswith(s.upper())]
+        return max(hits, key=len) if hits else None
+
+    codes = set()
+    for code, rule in RULES.items():
+        selected = matches(code, select)
+        if selected is None:
+            continue
+        # Rules that are off by default need to be named (as a code, not a family).
+        if not rule.default_enabled and selected != code:
+            continue
+        ignored = matches(code, ignore)
+        if ignored is None or len(ignored) < len(selected):
+            codes.add(code)
+    return frozenset(codes)
+
+
+@dataclass
+class Options:
+    paths: list[str]
+    target: Version
+    enabled: frozenset[str]
+    fix: bool = False
+    unsafe_fixes: bool = False
+    diff: bool = False
+
+
+@dataclass
+class Report:
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    sources: dict[str, SourceFile] = field(default_factory=dict)
+    changes: dict[str, tuple[str, str]] = field(default_factory=dict)  # path → (before, after)
+    fixes_applied: int = 0
+    files_checked: int = 0
+
+
+class Run:
+    def __init__(self, options: Options, config: Config):
+        self.options = options
+        self.config = config
+        self.trees: dict[str, ast.Module | None] = {}
+        self.sources: dict[str, SourceFile] = {}
+        self.report = Report()
+
+    def execute(self) -> Report:
+        files = discover(self.options.paths, self.config)
+        self._read(files)
+        index = self._index(files)
+        dispatch = Dispatch(self.options.enabled)
+        for path in files:
+            source = self.sources.get(path)
+            if source is None:
+                continue
+            enabled = self._enabled_for(path)
+            settings = LintSettings(self.options.target, enabled)
+            diagnostics = lint_source(source, index, settings, dispatch, self.trees.get(path))
+            diagnostics = [d for d in diagnostics if d.code in enabled]
+            if (self.options.fix or self.options.diff) and any(d.fix for d in diagnostics):
+                diagnostics = self._fix(source, index, settings, dispatch, diagnostics)
+            self.report.diagnostics.extend(diagnostics)
+        self.report.files_checked = len(files)
+        self.report.sources = self.sources
+        return self.report
+
+    def _read(self, files: list[str]) -> None:
+        for path in files:
+            try:
+                with open(path, "rb") as handle:
+                    data = handle.read()
+                self.sources[path] = SourceFile.from_bytes(path, data)
+            except UnreadableSource as error:
+                self._unreadable(path, str(error))
+            except OSError as error:
+                self._unreadable(path, error.strerror or str(error))
+
+    def _unreadable(self, path: str, why: str) -> None:
+        if UNREADABLE in self.options.enabled:
+            self.report.diagnostics.append(Diagnostic(UNREADABLE, f"Cannot read file: {why}", path, 0, 0))
+            self.sources.setdefault(path, SourceFile(path, ""))
+
+    def _parse(self, path: str):
+        if path not in self.trees:
+            source = self.sources.get(path)
+            tree = parse(source) if source is not None else None
+            self.trees[path] = tree if isinstance(tree, ast.Module) else None
+        tree = self.trees[path]
+        return (tree, *module_name_for(path)) if tree is not None else None
+
+    def _index(self, files: list[str]) -> ProjectIndex:
+        """The model index covers the whole project root, not only the paths being checked:
+        `async-lint check app/views.py` still needs `app/models.py`."""
+        project_files = set(files)
+        root = str(self.config.root)
+        if any(os.path.commonpath([root, f]) == root for f in files):
+            project_files.update(discover([root], self.config))
+        for path in project_files - set(self.sources):
+            try:
+                with open(path, "rb") as handle:
+                    self.sources[path] = SourceFile.from_bytes(path, handle.read())
+            except (OSError, UnreadableSource):
+                continue
+        texts = {p: s.text for p, s in self.sources.items() if p in project_files}
+        index = ProjectIndex.build(texts, self._parse)
+        # Sources read only for the index are not reported on.
+        for path in project_files - set(files):
+            self.sources.pop(path, None)
+        return index
+
+    def _enabled_for(self, path: str) -> frozenset[str]:
+        relative = _relative(path, self.config.root)
+        ignored = [
+            code
+            for pattern, codes in self.config.per_file_ignores.items()
+            if fnmatch.fnmatch(relative, pattern) or fnmatch.fnmatch(os.path.basename(path), pattern)
+            for code in codes
+        ]
+        if not ignored:
+            return self.options.enabled
+        return frozenset(c for c in self.options.enabled if not any(c.startswith(i.upper()) for i in ignored))
+
+    def _fix(self, source, index, settings, dispatch, diagnostics):
+        def lint(text: str) -> list[Diagnostic]:
+            return [
+                d
+                for d in lint_source(SourceFile(source.path, text, source.encoding), index, settings, dispatch)
+                if d.code in settings.enabled
+            ]
+
+        try:
+            new_text, applied, remaining = fix_text(source.text, lint, self.options.unsafe_fixes)
+        except FixProducedInvalidCode:
+            failure = Diagnostic(
+                FIX_FAILED,
+                "A fix would have produced code that does not parse; the file was left unchanged "
+                "(please report this as a bug in async-lint)",
+                source.path, 0, 0,
+            )
+            return [failure, *diagnostics]
+        if applied == 0:
+            return diagnostics
+        if not self.options.diff:
+            try:
+                write_atomic(source.path, source.to_bytes(new_text))
+            except (OSError, UnicodeEncodeError) as error:
+                why = getattr(error, "strerror", None) or str(error)
+                failure = Diagnostic(FIX_FAILED, f"Cannot write the fixed file: {why}; it was left unchanged", source.path, 0, 0)
+                return [failure, *diagnostics]
+            self.sources[source.path] = SourceFile(source.path, new_text, source.encoding)
+        self.report.changes[source.path] = (source.text, new_text)
+        self.report.fixes_applied += applied
+        return remaining if not self.options.diff else diagnostics
+
+
+def _relative(path: str, root: Path) -> str:
+    try:
+        return Path(path).relative_to(root).as_posix()
+    except ValueError:
+        return Path(path).as_posix()
+
+
+def write_atomic(path: str, data: bytes) -> None:
+    """Write through a temporary file in the same folder and rename, keeping the mode."""
+    mode = stat.S_IMODE(os.stat(path).st_mode)
+    if not os.access(path, os.W_OK):
+        raise PermissionError(13, "Permission denied (read-only file)")
+    directory = os.path.dirname(path) or "."
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".async-lint-", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as output:
+            output.write(data)
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise

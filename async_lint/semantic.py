@@ -1,0 +1,542 @@
+"""The shared semantic model of one file: what each expression in an `async def` is.
+
+Rules ask `model.infer(expr, scope)` and get a small abstract value (a QuerySet of Book, a
+related manager, a model instance, the request, the cache, ...) or None when the tool cannot
+know.  None is the common answer and means "say nothing": precision comes from only typing what
+is certain: imports of Django's own names, the project's model index, lazy QuerySet chains,
+annotations, and local variables bound once to such values.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Iterator
+
+from . import django_api as api
+from .imports import import_bindings, qualify
+from .project import ManagerSpec, Model, ProjectIndex, Relation
+
+# -- abstract values ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModelClass:
+    model: Model
+
+
+@dataclass(frozen=True)
+class Manager:
+    model: Model | None
+    spec: ManagerSpec = field(default_factory=ManagerSpec)
+    relation: Relation | None = None  # set for related managers (`author.book_set`)
+
+
+@dataclass(frozen=True)
+class QuerySet:
+    model: Model | None
+    custom_lazy: frozenset[str] = frozenset()
+    yields_instances: bool = True  # False after values()/values_list()
+    from_iterator: bool = False  # `qs.iterator()`: iterate with `async for … in qs.aiterator()`
+    raw: bool = False
+    prefetches: bool = False
+
+
+@dataclass(frozen=True)
+class Instance:
+    model: Model | None
+    in_memory: bool = False  # built with `Model(...)`: nothing was fetched
+
+
+@dataclass(frozen=True)
+class Request:
+    pass
+
+
+@dataclass(frozen=True)
+class Session:
+    pass
+
+
+@dataclass(frozen=True)
+class Cache:
+    pass
+
+
+@dataclass(frozen=True)
+class Signal:
+    pass
+
+
+@dataclass(frozen=True)
+class EmailMessage:
+    pass
+
+
+@dataclass(frozen=True)
+class DjangoCallable:
+    """A Django function or class referenced by name: `get_object_or_404`, `transaction.atomic`."""
+
+    qualname: str
+
+
+@dataclass(frozen=True)
+class LocalFunction:
+    """A sync function or method defined in this file, callable from async code."""
+
+    node: ast.FunctionDef
+    owner: ast.ClassDef | None = None
+
+
+@dataclass(frozen=True)
+class SyncToAsync:
+    """`sync_to_async(f)`: calling it gives a coroutine."""
+
+
+@dataclass(frozen=True)
+class Coroutine:
+    """The unawaited result of a Django async method; awaiting gives `result`."""
+
+    result: object | None
+
+
+@dataclass(frozen=True)
+class Pair:
+    items: tuple[object | None, ...]
+
+
+@dataclass(frozen=True)
+class ViewSelf:
+    """`self` in a class-based view: `self.get_queryset()` and `self.queryset` are querysets."""
+
+    model: Model | None
+
+
+Value = object  # one of the dataclasses above
+_CONFLICT = object()  # a name bound to different kinds of value: unknown
+
+
+# -- scopes ---------------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class Scope:
+    """A function body.  `bindings` maps local names to values, computed once on first use."""
+
+    node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
+    parent: "Scope | None"
+    owner: ast.ClassDef | None  # the class whose method this is
+    file: "FileModel"
+
+    @property
+    def is_async(self) -> bool:
+        return isinstance(self.node, ast.AsyncFunctionDef)
+
+    _bindings: dict[str, object] | None = None
+
+    @property
+    def bindings(self) -> dict[str, object]:
+        """Filled in source order on first use; lookups made while filling see the bindings
+        gathered so far, so `qs = qs.filter(...)` knows the first `qs`."""
+        if self._bindings is None:
+            self._bindings = {}
+            self.file._bind_function(self, self._bindings)
+        return self._bindings
+
+    @cached_property
+    def local_functions(self) -> dict[str, ast.FunctionDef]:
+        return {
+            s.name: s
+            for s in iter_scope_nodes(self.node.body)
+            if isinstance(s, ast.FunctionDef)
+        }
+
+    def lookup(self, name: str) -> object | None:
+        scope: Scope | None = self
+        while scope is not None:
+            if name in scope.bindings:
+                value = scope.bindings[name]
+                return None if value is _CONFLICT else value
+            scope = scope.parent
+        return self.file.module_value(name)
+
+
+def iter_scope_nodes(body: list[ast.stmt]) -> Iterator[ast.AST]:
+    """Every node of a function body that runs in that function's frame: nested functions,
+    lambdas and classes are yielded but not entered."""
+    stack: list[ast.AST] = list(reversed(body))
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+
+
+# -- the file model -------------------------------------------------------------------------
+
+
+class FileModel:
+    def __init__(self, tree: ast.Module, module: str, is_package: bool, index: ProjectIndex):
+        self.tree = tree
+        self.module = module
+        self.index = index
+        self.imports = import_bindings(tree, module, is_package)
+        self._module_scope_values: dict[str, object] | None = None
+
+    # -- module level ----------------------------------------------------------------------
+
+    @cached_property
+    def module_functions(self) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:
+        return {
+            s.name: s for s in self.tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
+        }
+
+    @cached_property
+    def module_classes(self) -> dict[str, ast.ClassDef]:
+        return {s.name: s for s in self.tree.body if isinstance(s, ast.ClassDef)}
+
+    @cached_property
+    def _module_values(self) -> dict[str, object]:
+        values: dict[str, object] = {}
+        for stmt in self.tree.body:
+            if isinstance(stmt, ast.Assign):
+                value = self.infer(stmt.value, None)
+                for target in stmt.targets:
+                    if isinstance(target, ast.Name):
+                        previous = values.get(target.id)
+                        values[target.id] = (
+                            value if previous is None or previous == value else _CONFLICT
+                        )
+            elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+                values[stmt.target.id] = _CONFLICT if stmt.target.id in values else (
+                    self.infer(stmt.value, None) if stmt.value else None
+                )
+        return values
+
+    def module_value(self, name: str) -> object | None:
+        if name in self._module_values:
+            value = self._module_values[name]
+            return None if value is _CONFLICT else value
+        if name in self.module_classes:
+            model = self.index.model(f"{self.module}.{name}")
+            return ModelClass(model) if model else None
+        function = self.module_functions.get(name)
+        if isinstance(function, ast.FunctionDef):
+            return LocalFunction(function)
+        qualname = self.imports.get(name)
+        return self._value_of_qualname(qualname) if qualname else None
+
+    def _value_of_qualname(self, qualname: str) -> object | None:
+        model = self.index.model(qualname)
+        if model is not None:
+            return ModelClass(model)
+        if qualname in api.CACHE_OBJECTS:
+            return Cache()
+        if qualname in self.index.signals or qualname in api.BUILTIN_SIGNALS:
+            return Signal()
+        if qualname.startswith(("django.", "asgiref.", "channels.", "asyncio.")):
+            return DjangoCallable(qualname)
+        return None
+
+    # -- function scopes -------------------------------------------------------------------
+
+    def scope_for(
+        self, node: ast.FunctionDef | ast.AsyncFunctionDef, parent: Scope | None, owner: ast.ClassDef | None
+    ) -> Scope:
+        return Scope(node, parent, owner, self)
+
+    def _bind_function(self, scope: Scope, bindings: dict[str, object]) -> None:
+        def bind(name: str, value: object | None) -> None:
+            if name in bindings and bindings[name] != value:
+                bindings[name] = _CONFLICT
+            else:
+                bindings[name] = value
+
+        node = scope.node
+        for position, arg in enumerate((*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)):
+            bindings[arg.arg] = self._parameter_value(arg, position, scope)
+        for arg in (node.args.vararg, node.args.kwarg):
+            if arg is not None:
+                bindings[arg.arg] = None
+        # Bindings are gathered in source order, so `qs = qs.filter(...)` sees the first `qs`.
+        for stmt in iter_scope_nodes(node.body):
+            if isinstance(stmt, ast.Assign):
+                value = self.infer(stmt.value, scope)
+                for target in stmt.targets:
+                    self._bind_target(target, value, bind)
+            elif isinstance(stmt, ast.AnnAssign):
+                value = self.infer(stmt.value, scope) if stmt.value is not None else None
+                annotated = self._annotation_value(stmt.annotation)
+                self._bind_target(stmt.target, annotated or value, bind)
+            elif isinstance(stmt, ast.NamedExpr):
+                self._bind_target(stmt.target, self.infer(stmt.value, scope), bind)
+            elif isinstance(stmt, (ast.For, ast.AsyncFor, ast.comprehension)):
+                self._bind_target(stmt.target, self._element_of(stmt.iter, scope), bind)
+            elif isinstance(stmt, (ast.AugAssign,)):
+                self._bind_target(stmt.target, _CONFLICT, bind)
+            elif isinstance(stmt, (ast.With, ast.AsyncWith)):
+                for item in stmt.items:
+                    if item.optional_vars is not None:
+                        self._bind_target(item.optional_vars, None, bind)
+            elif isinstance(stmt, (ast.Global, ast.Nonlocal)):
+                for name in stmt.names:
+                    bindings[name] = _CONFLICT
+            elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                bind(stmt.name, LocalFunction(stmt) if isinstance(stmt, ast.FunctionDef) else None)
+            elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                for alias in stmt.names:
+                    bind((alias.asname or alias.name).split(".")[0], None)
+            elif isinstance(stmt, ast.ExceptHandler) and stmt.name:
+                bind(stmt.name, None)
+            elif isinstance(stmt, ast.Delete):
+                for target in stmt.targets:
+                    self._bind_target(target, _CONFLICT, bind)
+
+    def _bind_target(self, target: ast.expr, value: object | None, bind) -> None:
+        if isinstance(target, ast.Name):
+            bind(target.id, value)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            items = value.items if isinstance(value, Pair) else ()
+            for position, element in enumerate(target.elts):
+                if isinstance(element, ast.Starred):
+                    self._bind_target(element.value, None, bind)
+                else:
+                    self._bind_target(
+                        element, items[position] if position < len(items) else None, bind
+                    )
+        elif isinstance(target, ast.Starred):
+            self._bind_target(target.value, None, bind)
+
+    def _parameter_value(self, arg: ast.arg, position: int, scope: Scope) -> object | None:
+        if arg.annotation is not None:
+            value = self._annotation_value(arg.annotation)
+            if value is not None:
+                return value
+        if position == 0 and scope.owner is not None and arg.arg in ("self", "cls"):
+            return self._self_value(scope.owner, is_class=arg.arg == "cls")
+        if arg.arg == "request" and arg.annotation is None:
+            return Request()
+        return None
+
+    def _annotation_value(self, annotation: ast.expr) -> object | None:
+        if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+            try:
+                annotation = ast.parse(annotation.value, mode="eval").body
+            except SyntaxError:
+                return None
+        model = None
+        if isinstance(annotation, ast.Subscript):  # QuerySet[Book], Manager["Book"]
+            inner = annotation.slice
+            if isinstance(inner, ast.Constant) and isinstance(inner.value, str):
+                inner = ast.Name(inner.value)
+            model_class = self.infer(inner, None) if isinstance(inner, (ast.Name, ast.Attribute)) else None
+            model = model_class.model if isinstance(model_class, ModelClass) else None
+            annotation = annotation.value
+        qualname = self._qualname(annotation)
+        if qualname in api.QUERYSET_BASES:
+            return QuerySet(model)
+        if qualname in api.MANAGER_BASES:
+            return Manager(model)
+        if qualname in api.HTTP_REQUEST_CLASSES:
+            return Request()
+        value = self.infer(annotation, None) if isinstance(annotation, (ast.Name, ast.Attribute)) else None
+        if isinstance(value, ModelClass):
+            return Instance(value.model)
+        return None
+
+    def _qualname(self, node: ast.expr) -> str | None:
+        if isinstance(node, ast.Name) and node.id in self.module_classes:
+            return f"{self.module}.{node.id}"
+        return qualify(node, self.imports)
+
+    def _self_value(self, owner: ast.ClassDef, *, is_class: bool) -> object | None:
+        qualname = f"{self.module}.{owner.name}"
+        kind = self.index.kind(qualname)
+        if kind == "model":
+            model = self.index.model(qualname)
+            return ModelClass(model) if is_class else Instance(model)
+        if is_class:
+            return None
+        if kind == "queryset":
+            return QuerySet(None, self.index.lazy_methods(qualname))
+        if kind == "manager":
+            return Manager(None, ManagerSpec(qualname))
+        if self._is_view(owner):
+            return ViewSelf(self._view_model(owner))
+        return None
+
+    def _is_view(self, owner: ast.ClassDef) -> bool:
+        return any(
+            (self._qualname(base) or "").startswith(("django.views", "rest_framework.", "django.contrib.admin"))
+            for base in owner.bases
+        )
+
+    def _view_model(self, owner: ast.ClassDef) -> Model | None:
+        for stmt in owner.body:
+            if isinstance(stmt, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id in ("model", "queryset") for t in stmt.targets
+            ):
+                value = self.infer(stmt.value, None)
+                if isinstance(value, ModelClass):
+                    return value.model
+                if isinstance(value, (QuerySet, Manager)):
+                    return value.model
+        return None
+
+    # -- inference -------------------------------------------------------------------------
+
+    def infer(self, node: ast.expr | None, scope: Scope | None) -> object | None:
+        if isinstance(node, ast.Name):
+            return scope.lookup(node.id) if scope is not None else self.module_value(node.id)
+        if isinstance(node, ast.Attribute):
+            return self._infer_attribute(node, scope)
+        if isinstance(node, ast.Call):
+            return self._infer_call(node, scope)
+        if isinstance(node, ast.Await):
+            value = self.infer(node.value, scope)
+            return value.result if isinstance(value, Coroutine) else None
+        if isinstance(node, ast.Subscript):
+            return self._infer_subscript(node, scope)
+        if isinstance(node, ast.NamedExpr):
+            return self.infer(node.value, scope)
+        return None
+
+    def _infer_attribute(self, node: ast.Attribute, scope: Scope | None) -> object | None:
+        base = self.infer(node.value, scope)
+        attr = node.attr
+        if base is None:
+            qualname = qualify(node, self.imports)
+            return self._value_of_qualname(qualname) if qualname else None
+        if isinstance(base, ModelClass):
+            spec = base.model.managers.get(attr)
+            return Manager(base.model, spec) if spec is not None else None
+        if isinstance(base, Instance) and base.model is not None:
+            relation = base.model.relations.get(attr)
+            if relation is None:
+                return None
+            target = self.index.models.get(relation.target or "")
+            if relation.is_manager:
+                spec = target.managers.get("objects") if target else None
+                return Manager(target, spec or ManagerSpec(), relation)
+            return Instance(target) if relation.kind != "gfk" else None
+        if isinstance(base, Request):
+            if attr == "session":
+                return Session()
+            if attr == "user":
+                return Instance(self.index.models.get(self.index.user_model or ""))
+            return None
+        if isinstance(base, ViewSelf) and attr == "queryset":
+            return QuerySet(base.model)
+        if isinstance(base, DjangoCallable):
+            return self._value_of_qualname(f"{base.qualname}.{attr}")
+        return None
+
+    def _infer_subscript(self, node: ast.Subscript, scope: Scope | None) -> object | None:
+        base = self.infer(node.value, scope)
+        if isinstance(base, QuerySet):
+            if isinstance(node.slice, ast.Slice):
+                return base if node.slice.step is None else None
+            return Instance(base.model) if base.yields_instances else None
+        if isinstance(base, DjangoCallable) and base.qualname in api.CACHE_HANDLERS:
+            return Cache()
+        return None
+
+    def _infer_call(self, node: ast.Call, scope: Scope | None) -> object | None:
+        func = node.func
+        if isinstance(func, ast.Attribute):
+            base = self.infer(func.value, scope)
+            method = func.attr
+            if isinstance(base, (Manager, QuerySet)):
+                return self._queryset_call(base, method)
+            if isinstance(base, ViewSelf) and method == "get_queryset":
+                return QuerySet(base.model)
+            if isinstance(base, Request) and method == "auser":
+                return Coroutine(Instance(self.index.models.get(self.index.user_model or "")))
+            if isinstance(base, Instance) and method in ("asave", "adelete", "arefresh_from_db"):
+                return Coroutine(None)
+            if isinstance(base, DjangoCallable) or base is None:
+                qualname = qualify(func, self.imports) if base is None else f"{base.qualname}.{method}"
+                return self._call_of_qualname(qualname, node, scope) if qualname else None
+            return None
+        if isinstance(func, ast.Call):
+            callee = self.infer(func, scope)
+            return Coroutine(None) if isinstance(callee, SyncToAsync) else None
+        callee = self.infer(func, scope)
+        if isinstance(callee, ModelClass):
+            return Instance(callee.model, in_memory=True)
+        if isinstance(callee, DjangoCallable):
+            return self._call_of_qualname(callee.qualname, node, scope)
+        return None
+
+    def _call_of_qualname(self, qualname: str, node: ast.Call, scope: Scope | None) -> object | None:
+        if qualname in api.SYNC_TO_ASYNC:
+            return SyncToAsync()
+        if qualname in api.GET_USER_MODEL:
+            model = self.index.models.get(self.index.user_model or "")
+            return ModelClass(model) if model else None
+        if qualname in api.EMAIL_MESSAGE_CLASSES:
+            return EmailMessage()
+        if qualname in api.SIGNAL_CLASSES:
+            return Signal()
+        name = qualname.rpartition(".")[2]
+        if qualname in api.SHORTCUT_FUNCTIONS or qualname.endswith(
+            ("shortcuts.aget_object_or_404", "shortcuts.get_object_or_404")
+        ):
+            first = self.infer(node.args[0], scope) if node.args else None
+            model = first.model if isinstance(first, (ModelClass, Manager, QuerySet)) else None
+            instance = Instance(model) if "object" in name else None
+            return Coroutine(instance) if name.startswith("a") else instance
+        if qualname.startswith(api.AUTH_MODULES) and name in ("authenticate", "aauthenticate", "get_user", "aget_user"):
+            user = Instance(self.index.models.get(self.index.user_model or ""))
+            return Coroutine(user) if name.startswith("a") else user
+        return None
+
+    def _queryset_call(self, base: Manager | QuerySet, method: str) -> object | None:
+        model = base.model
+        custom = (
+            base.custom_lazy
+            if isinstance(base, QuerySet)
+            else self.index.lazy_methods(base.spec.manager_class, base.spec.queryset_class)
+        )
+        flags = base if isinstance(base, QuerySet) else QuerySet(model, custom)
+        if method in api.LAZY_QUERYSET_METHODS or method in custom or method == "get_queryset":
+            return QuerySet(
+                model,
+                custom,
+                yields_instances=flags.yields_instances and method not in api.VALUES_METHODS,
+                prefetches=flags.prefetches or method == "prefetch_related",
+            )
+        if method == "raw":
+            return QuerySet(model, raw=True)
+        if method == "iterator":
+            return QuerySet(model, custom, flags.yields_instances, from_iterator=True, prefetches=flags.prefetches)
+        instance = Instance(model) if flags.yields_instances else None
+        if method in api.INSTANCE_METHODS:
+            return instance
+        if method in api.INSTANCE_AND_FLAG_METHODS:
+            return Pair((instance, None))
+        if method.startswith("a"):
+            sync = method[1:]
+            if sync in api.INSTANCE_METHODS:
+                return Coroutine(instance)
+            if sync in api.INSTANCE_AND_FLAG_METHODS:
+                return Coroutine(Pair((instance, None)))
+            if sync in api.QUERYSET_METHODS or sync in api.RELATED_MANAGER_METHODS:
+                return Coroutine(None)
+        return None
+
+    def _element_of(self, iterable: ast.expr, scope: Scope) -> object | None:
+        value = self.infer(iterable, scope)
+        if isinstance(value, QuerySet) and value.yields_instances and not value.raw:
+            return Instance(value.model)
+        if (
+            isinstance(iterable, ast.Call)
+            and isinstance(iterable.func, ast.Attribute)
+            and iterable.func.attr == "aiterator"
+        ):
+            base = self.infer(iterable.func.value, scope)
+            if isinstance(base, (QuerySet, Manager)):
+                return Instance(base.model)
+        return None

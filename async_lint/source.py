@@ -1,0 +1,83 @@
+"""A Python file as text: decoded per PEP 263, line endings kept, positions converted.
+
+`ast` reports columns as UTF-8 byte offsets; edits and output use character offsets into the
+decoded text, and rows/columns that count characters (as ruff does).
+"""
+
+from __future__ import annotations
+
+import ast
+import bisect
+import io
+import re
+import tokenize
+from dataclasses import dataclass, field
+from functools import cached_property
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+class UnreadableSource(Exception):
+    """The file's bytes cannot be turned into Python source text."""
+
+
+@dataclass
+class SourceFile:
+    path: str
+    text: str
+    encoding: str = "utf-8"  # "utf-8-sig" when the file starts with a BOM
+    _tree: ast.Module | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_bytes(cls, path: str, data: bytes) -> "SourceFile":
+        if b"\x00" in data:
+            raise UnreadableSource("contains NUL bytes; not Python source")
+        try:
+            encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        except SyntaxError as error:
+            raise UnreadableSource(str(error)) from None
+        try:
+            text = data.decode(encoding)
+        except (UnicodeDecodeError, LookupError) as error:
+            raise UnreadableSource(f"cannot be decoded as {encoding}: {error}") from None
+        return cls(path, text, encoding)
+
+    def to_bytes(self, text: str | None = None) -> bytes:
+        return (self.text if text is None else text).encode(self.encoding)
+
+    @cached_property
+    def line_starts(self) -> list[int]:
+        return [0, *(m.end() for m in _LINE_BREAK.finditer(self.text))]
+
+    @cached_property
+    def newline(self) -> str:
+        match = _LINE_BREAK.search(self.text)
+        return match.group() if match else "\n"
+
+    def line_text(self, row: int) -> str:
+        """Row is 1-based; the text of that line without its line break."""
+        start = self.line_starts[row - 1]
+        end = self.line_starts[row] if row < len(self.line_starts) else len(self.text)
+        return self.text[start:end].rstrip("\r\n")
+
+    def offset(self, lineno: int, col_byte: int) -> int:
+        """Character offset of an `ast` (lineno, col_offset) position."""
+        start = self.line_starts[lineno - 1]
+        line = self.line_text(lineno)
+        if line.isascii():
+            return start + col_byte
+        return start + len(line.encode("utf-8")[:col_byte].decode("utf-8", errors="ignore"))
+
+    def start(self, node: ast.AST) -> int:
+        return self.offset(node.lineno, node.col_offset)
+
+    def end(self, node: ast.AST) -> int:
+        return self.offset(node.end_lineno, node.end_col_offset)
+
+    def segment(self, node: ast.AST) -> str:
+        return self.text[self.start(node) : self.end(node)]
+
+    def row_col(self, offset: int) -> tuple[int, int]:
+        """1-based row and column (in characters) of a character offset."""
+        row = bisect.bisect_right(self.line_starts, offset)
+        return row, offset - self.line_starts[row - 1] + 1
