@@ -153,11 +153,13 @@ EMAIL_MESSAGE_CLASSES = frozenset(
 )
 
 # §5g: every entry point into a transaction touches the connection.
+# (`non_atomic_requests` only marks a view, and `mark_for_rollback_on_error` touches the
+# connection only on an exception: neither is listed.)
 TRANSACTION_FUNCTIONS = frozenset(
     f"django.db.transaction.{n}"
     for n in (
-        "atomic", "non_atomic_requests", "savepoint", "savepoint_commit", "savepoint_rollback",
-        "commit", "rollback", "set_autocommit", "get_autocommit", "mark_for_rollback_on_error",
+        "atomic", "savepoint", "savepoint_commit", "savepoint_rollback", "commit", "rollback",
+        "set_autocommit", "get_autocommit", "on_commit", "get_rollback", "set_rollback",
     )
 )
 

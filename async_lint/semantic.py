@@ -55,6 +55,14 @@ class Request:
 
 
 @dataclass(frozen=True)
+class LazyUser:
+    """`request.user`: a SimpleLazyObject that loads the user (a session and a database read)
+    the first time it is used, not when it is read from the request."""
+
+    model: Model | None
+
+
+@dataclass(frozen=True)
 class Session:
     pass
 
@@ -162,6 +170,21 @@ class Scope:
         return self.file.module_value(name)
 
 
+_ASYNC_TWINS_BY_VALUE = {
+    Cache: api.CACHE_METHODS,
+    Session: api.SESSION_METHODS,
+    Signal: api.SIGNAL_METHODS,
+}
+
+
+def _is_async_twin(base: object, method: str) -> bool:
+    """`cache.aget`, `request.session.aset`, `signal.asend`, `user.ahas_perm`: coroutine methods."""
+    twins = _ASYNC_TWINS_BY_VALUE.get(type(base))
+    if twins is None and isinstance(base, (Instance, LazyUser)) and base.model is not None and base.model.is_user:
+        twins = api.USER_METHODS
+    return twins is not None and method.startswith("a") and method[1:] in twins
+
+
 def iter_scope_nodes(body: list[ast.stmt]) -> Iterator[ast.AST]:
     """Every node of a function body that runs in that function's frame: nested functions,
     lambdas and classes are yielded but not entered."""
@@ -198,7 +221,7 @@ class FileModel:
         return {s.name: s for s in self.tree.body if isinstance(s, ast.ClassDef)}
 
     @cached_property
-    def _module_values(self) -> dict[str, object]:
+    def module_assignments(self) -> dict[str, object]:
         values: dict[str, object] = {}
         for stmt in self.tree.body:
             if isinstance(stmt, ast.Assign):
@@ -216,8 +239,8 @@ class FileModel:
         return values
 
     def module_value(self, name: str) -> object | None:
-        if name in self._module_values:
-            value = self._module_values[name]
+        if name in self.module_assignments:
+            value = self.module_assignments[name]
             return None if value is _CONFLICT else value
         if name in self.module_classes:
             model = self.index.model(f"{self.module}.{name}")
@@ -334,7 +357,7 @@ class FileModel:
             model_class = self.infer(inner, None) if isinstance(inner, (ast.Name, ast.Attribute)) else None
             model = model_class.model if isinstance(model_class, ModelClass) else None
             annotation = annotation.value
-        qualname = self._qualname(annotation)
+        qualname = self.qualname_of(annotation)
         if qualname in api.QUERYSET_BASES:
             return QuerySet(model)
         if qualname in api.MANAGER_BASES:
@@ -346,7 +369,7 @@ class FileModel:
             return Instance(value.model)
         return None
 
-    def _qualname(self, node: ast.expr) -> str | None:
+    def qualname_of(self, node: ast.expr) -> str | None:
         if isinstance(node, ast.Name) and node.id in self.module_classes:
             return f"{self.module}.{node.id}"
         return qualify(node, self.imports)
@@ -369,7 +392,7 @@ class FileModel:
 
     def _is_view(self, owner: ast.ClassDef) -> bool:
         return any(
-            (self._qualname(base) or "").startswith(("django.views", "rest_framework.", "django.contrib.admin"))
+            (self.qualname_of(base) or "").startswith(("django.views", "rest_framework.", "django.contrib.admin"))
             for base in owner.bases
         )
 
@@ -425,7 +448,7 @@ class FileModel:
             if attr == "session":
                 return Session()
             if attr == "user":
-                return Instance(self.index.models.get(self.index.user_model or ""))
+                return LazyUser(self.index.models.get(self.index.user_model or ""))
             return None
         if isinstance(base, ViewSelf) and attr == "queryset":
             return QuerySet(base.model)
@@ -455,6 +478,8 @@ class FileModel:
             if isinstance(base, Request) and method == "auser":
                 return Coroutine(Instance(self.index.models.get(self.index.user_model or "")))
             if isinstance(base, Instance) and method in ("asave", "adelete", "arefresh_from_db"):
+                return Coroutine(None)
+            if _is_async_twin(base, method):
                 return Coroutine(None)
             if isinstance(base, DjangoCallable) or base is None:
                 qualname = qualify(func, self.imports) if base is None else f"{base.qualname}.{method}"
@@ -491,6 +516,8 @@ class FileModel:
         if qualname.startswith(api.AUTH_MODULES) and name in ("authenticate", "aauthenticate", "get_user", "aget_user"):
             user = Instance(self.index.models.get(self.index.user_model or ""))
             return Coroutine(user) if name.startswith("a") else user
+        if qualname.rpartition(".")[0] in api.AUTH_MODULES and name[1:] in api.AUTH_FUNCTIONS and name[0] == "a":
+            return Coroutine(None)
         return None
 
     def _queryset_call(self, base: Manager | QuerySet, method: str) -> object | None:

@@ -5,6 +5,7 @@ over a QuerySet: the rows are fetched with `await sync_to_async(list)(qs)` inste
 from __future__ import annotations
 
 import ast
+import keyword
 import re
 
 from ..context import Context
@@ -72,3 +73,10 @@ def collected(ctx: Context, iterable: ast.expr, element_name: str, brackets: str
         offset = ctx.source.end(iterable.func) - ctx.source.start(iterable)
         text = text[: offset - len("iterator")] + "aiterator" + text[offset:]
     return f"{brackets[0]}{element_name} async for {element_name} in {text}{brackets[1]}"
+
+
+def element_name(value) -> str:
+    """A readable loop variable for rows of a QuerySet value: `book` for Book, else `row`."""
+    model = getattr(value, "model", None)
+    name = model.name.lower() if model is not None and value.yields_instances else "row"
+    return name if name.isidentifier() and not keyword.iskeyword(name) else "obj"

@@ -56,19 +56,8 @@ def called_method(node: ast.AST) -> tuple[ast.expr, str] | None:
 
 def is_builtin(ctx: Context, name: str) -> bool:
     """`name` refers to the builtin: nothing in the file shadows it."""
-    return (
-        ctx.scope.lookup(name) is None
-        and name not in ctx.file.imports
-        and name not in ctx.file.module_functions
-        and name not in ctx.file.module_classes
-        and not _bound_in_scopes(ctx, name)
+    file = ctx.file
+    return not ctx.is_local(name) and not any(
+        name in names
+        for names in (file.imports, file.module_functions, file.module_classes, file.module_assignments)
     )
-
-
-def _bound_in_scopes(ctx: Context, name: str) -> bool:
-    scope = ctx.scope
-    while scope is not None:
-        if name in scope.bindings:
-            return True
-        scope = scope.parent
-    return name in ctx.file._module_values

@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+import ast
+
+from ..diagnostics import Applicability, Edit, Fix
+from ..fixers.expressions import can_await_here
+from ..django_api import ASYNC_ITERATION_SINCE
+from ..fixers.iteration import async_comprehension, async_for_statement, collected, element_name
+from ..fixers.sync_to_async import wrap_call, wrap_value
+from ..semantic import QuerySet
+from .base import Invalid, Rule, Valid
+from ._fix_choice import is_builtin
+
+# Builtins that iterate their argument(s) at once.
+CONSUMERS = frozenset(
+    "list tuple set frozenset sorted any all enumerate zip min max sum dict iter".split()
+)
+
+
+class SyncQuerySetIteration(Rule):
+    """A QuerySet iterated on the event loop.
+
+    ## What it does
+    Flags `for x in qs`, comprehensions over a QuerySet, and builtins that consume one
+    (`list(qs)`, `tuple(qs)`, `set(qs)`, `sorted(qs)`, `any(qs)`, `enumerate(qs)`, …) inside an
+    `async def`.  `qs.iterator()` counts too.
+
+    ## Why is this bad?
+    Iterating a QuerySet fetches its rows through the sync database API, which raises
+    `SynchronousOnlyOperation` on the event loop.
+
+    ## Fix
+    `async for x in qs` and `[f(x) async for x in qs]` (Django 4.1+); `list(qs)` becomes
+    `[x async for x in qs]`, other consumers get an async list comprehension as their argument;
+    `qs.iterator()` becomes `qs.aiterator()`.  Before 4.1 the rows are fetched with
+    `await sync_to_async(list)(qs)`.  A generator expression cannot be made async without
+    changing what consumes it, so it gets no fix.
+
+    ## Fix safety
+    Safe: `async for` over a QuerySet fills the same result cache, in one query, as `for` does.
+    """
+
+    code = "ASL102"
+    name = "sync-queryset-iteration"
+    node_types = (ast.For, ast.comprehension, ast.Call)
+
+    INVALID = [
+        Invalid(
+            "from library.models import Book\n\nasync def titles():\n    out = []\n    for book in Book.objects.filter(published=True):\n        out.append(book.title)\n    return out\n",
+            fixed="from library.models import Book\n\nasync def titles():\n    out = []\n    async for book in Book.objects.filter(published=True):\n        out.append(book.title)\n    return out\n",
+        ),
+        Invalid(
+            "from library.models import Book\n\nasync def titles():\n    return [b.title for b in Book.objects.all()]\n",
+            fixed="from library.models import Book\n\nasync def titles():\n    return [b.title async for b in Book.objects.all()]\n",
+        ),
+        Invalid(
+            "from library.models import Book\n\nasync def books():\n    return list(Book.objects.published())\n",
+            fixed="from library.models import Book\n\nasync def books():\n    return [book async for book in Book.objects.published()]\n",
+        ),
+        Invalid(
+            "from library.models import Book\n\nasync def titles():\n    return sorted(Book.objects.values_list('title', flat=True))\n",
+            fixed="from library.models import Book\n\nasync def titles():\n    return sorted([row async for row in Book.objects.values_list('title', flat=True)])\n",
+        ),
+        Invalid(
+            "from library.models import Book\n\nasync def stream():\n    for book in Book.objects.iterator(chunk_size=100):\n        print(book)\n",
+            fixed="from library.models import Book\n\nasync def stream():\n    async for book in Book.objects.aiterator(chunk_size=100):\n        print(book)\n",
+        ),
+        Invalid(
+            "from library.models import Book\n\nasync def total():\n    return sum(b.pages for b in Book.objects.all())\n",
+        ),
+        Invalid(
+            "from library.models import Book\n\nasync def titles():\n    return [b.title for b in Book.objects.all()]\n",
+            fixed="from library.models import Book\nfrom asgiref.sync import sync_to_async\n\nasync def titles():\n    return [b.title for b in await sync_to_async(list)(Book.objects.all())]\n",
+            target_version="4.0",
+        ),
+    ]
+    VALID = [
+        Valid("from library.models import Book\n\nasync def titles():\n    return [b.title async for b in Book.objects.all()]\n"),
+        Valid("async def titles(books: list):\n    return [b.title for b in books]\n"),
+        Valid("from library.models import Book\n\nasync def view():\n    def titles():\n        return [b.title for b in Book.objects.all()]\n    return titles\n"),
+        Valid("from library.models import Book\n\nasync def view():\n    list = lambda qs: qs\n    return list(Book.objects.all())\n"),
+    ]
+
+    def check(self, node, ctx):
+        if isinstance(node, ast.For):
+            value = ctx.infer(node.iter)
+            if isinstance(value, QuerySet):
+                edits = async_for_statement(ctx, node)
+                fix = Fix("Use `async for`", edits) if edits else None
+                yield ctx.report(self.code, node.iter, "Iterating a QuerySet runs a query on the event loop; use `async for`", fix)
+        elif isinstance(node, ast.comprehension):
+            value = ctx.infer(node.iter)
+            if isinstance(value, QuerySet) and not node.is_async:
+                in_generator = isinstance(ctx.parent, ast.GeneratorExp)
+                edits = None if in_generator else async_comprehension(ctx, node)
+                fix = Fix("Use an async comprehension", edits) if edits else None
+                advice = "collect with `[x async for x in qs]` first" if in_generator else "use `async for` in the comprehension"
+                yield ctx.report(self.code, node.iter, f"A comprehension over a QuerySet runs a query on the event loop; {advice}", fix)
+        elif isinstance(node.func, ast.Name) and node.func.id in CONSUMERS and is_builtin(ctx, node.func.id):
+            for argument in node.args if node.func.id == "zip" else node.args[:1]:
+                value = ctx.infer(argument)
+                if isinstance(value, QuerySet):
+                    yield ctx.report(
+                        self.code,
+                        node,
+                        f"`{node.func.id}()` iterates a QuerySet on the event loop; pass it `[x async for x in qs]`",
+                        self._consumer_fix(ctx, node, argument, value),
+                    )
+
+    def _consumer_fix(self, ctx, call: ast.Call, argument: ast.expr, value: QuerySet) -> Fix | None:
+        if not can_await_here(ctx, call):
+            return None
+        name = element_name(value)
+        function = call.func.id
+        if ctx.target < ASYNC_ITERATION_SINCE:
+            edits = wrap_call(ctx, call) if function == "list" else wrap_value(ctx, argument, "list")
+            edits = edits.edits if isinstance(edits, Fix) else edits
+            return Fix("Fetch the rows with `await sync_to_async(list)(qs)`", edits) if edits else None
+        if function in ("list", "set") and len(call.args) == 1 and not call.keywords:
+            text = collected(ctx, argument, name, "[]" if function == "list" else "{}")
+            edit = Edit(ctx.source.start(call), ctx.source.end(call), text) if text else None
+        else:
+            text = collected(ctx, argument, name)
+            edit = Edit(ctx.source.start(argument), ctx.source.end(argument), text) if text else None
+        if edit is None:
+            return None
+        return Fix("Collect the rows with an async comprehension", (edit,), Applicability.SAFE)
