@@ -44,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--extend-select", type=_codes, default=[], help="codes to enable on top of the selection")
     check.add_argument("--ignore", type=_codes, default=[], help="rule codes or prefixes to disable")
     check.add_argument("--target-version", metavar="X.Y", help="Django version the fixes may use")
-    check.add_argument("--output-format", choices=FORMATS, default=None, help="default: full on a terminal, concise otherwise")
+    check.add_argument("--output-format", choices=FORMATS, default="full", help="default: full (colour only on a terminal)")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings remain")
     check.add_argument("--config", metavar="PYPROJECT", help="read [tool.async-lint] from this file")
 
@@ -119,7 +119,7 @@ def _check(args: argparse.Namespace) -> int:
         print(f"Would fix {report.fixes_applied} error{'s' * (report.fixes_applied != 1)} in {fixed} file{'s' * (fixed != 1)}." if fixed else "No fixes available.", file=sys.stderr)
         return 1 if report.changes and not args.exit_zero else 0
 
-    output_format = args.output_format or ("full" if sys.stdout.isatty() else "concise")
+    output_format = args.output_format
     if output_format == "json":
         print(json_output.render(report, args.unsafe_fixes))
     else:

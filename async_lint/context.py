@@ -35,21 +35,12 @@ class Context:
     def infer(self, node: ast.expr | None) -> object | None:
         return self.file.infer(node, self.scope)
 
-    def is_local(self, name: str) -> bool:
-        """Whether `name` is bound in the enclosing function scopes (a parameter, a variable)."""
-        scope = self.scope
-        while scope is not None:
-            if name in scope.bindings:
-                return True
-            scope = scope.parent
-        return False
-
     def qualname(self, node: ast.expr) -> str | None:
         """The imported name an expression refers to, unless a local name shadows it."""
         root = node
         while isinstance(root, ast.Attribute):
             root = root.value
-        if isinstance(root, ast.Name) and self.is_local(root.id):
+        if isinstance(root, ast.Name) and self.scope.binds(root.id):
             return None
         return self.file.qualname_of(node)
 

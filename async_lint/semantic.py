@@ -160,6 +160,15 @@ class Scope:
             if isinstance(s, ast.FunctionDef)
         }
 
+    def binds(self, name: str) -> bool:
+        """Whether `name` is a local of this function or an enclosing one."""
+        scope: Scope | None = self
+        while scope is not None:
+            if name in scope.bindings:
+                return True
+            scope = scope.parent
+        return False
+
     def lookup(self, name: str) -> object | None:
         scope: Scope | None = self
         while scope is not None:
@@ -374,6 +383,15 @@ class FileModel:
             return f"{self.module}.{node.id}"
         return qualify(node, self.imports)
 
+    def _imported_name(self, node: ast.expr, scope: Scope | None) -> str | None:
+        """The qualified name of `a.b.c` through the imports, unless `a` is a local name."""
+        root = node
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        if isinstance(root, ast.Name) and scope is not None and scope.binds(root.id):
+            return None
+        return qualify(node, self.imports)
+
     def _self_value(self, owner: ast.ClassDef, *, is_class: bool) -> object | None:
         qualname = f"{self.module}.{owner.name}"
         kind = self.index.kind(qualname)
@@ -430,7 +448,7 @@ class FileModel:
         base = self.infer(node.value, scope)
         attr = node.attr
         if base is None:
-            qualname = qualify(node, self.imports)
+            qualname = self._imported_name(node, scope)
             return self._value_of_qualname(qualname) if qualname else None
         if isinstance(base, ModelClass):
             spec = base.model.managers.get(attr)
@@ -482,7 +500,7 @@ class FileModel:
             if _is_async_twin(base, method):
                 return Coroutine(None)
             if isinstance(base, DjangoCallable) or base is None:
-                qualname = qualify(func, self.imports) if base is None else f"{base.qualname}.{method}"
+                qualname = self._imported_name(func, scope) if base is None else f"{base.qualname}.{method}"
                 return self._call_of_qualname(qualname, node, scope) if qualname else None
             return None
         if isinstance(func, ast.Call):
