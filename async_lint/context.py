@@ -4,7 +4,7 @@ runs in, the node's parents, and the target Django version."""
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .diagnostics import Diagnostic, Fix
@@ -23,10 +23,8 @@ class Context:
     target: Version
     scope: Scope
     parents: tuple[ast.AST, ...] = ()
+    # None while probing a sync helper's body on behalf of an async caller (ASL117).
     helpers: "HelperProbe | None" = None
-    # Set while probing a sync helper's body on behalf of an async caller (ASL117).
-    probing_helper: bool = False
-    imports_added: set[str] = field(default_factory=set)
 
     @property
     def parent(self) -> ast.AST | None:

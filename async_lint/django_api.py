@@ -14,8 +14,6 @@ from dataclasses import dataclass
 Version = tuple[int, int, int]
 
 ANY = (99, 99, 99)  # "still delegating in every version we know"
-OLDEST_KNOWN: Version = (3, 0, 0)
-NEWEST_KNOWN: Version = (6, 1, 0)
 
 
 def parse_version(text: str) -> Version:
@@ -58,8 +56,7 @@ QUERYSET_METHODS: dict[str, Twin] = _twins(
 )
 # Manager proxies every public QuerySet method except the `queryset_only` ones (§1e).
 QUERYSET_ONLY = frozenset({"delete", "adelete"})
-# `iterator()` is lazy; its async form is an async generator, reached through `async for` (§1a).
-ITERATOR_TWIN = Twin("iterator", "aiterator", (4, 1, 0))
+# `async for` over a QuerySet, and `iterator()` → `aiterator()` (an async generator) (§1a).
 ASYNC_ITERATION_SINCE: Version = (4, 1, 0)
 
 # §1b: return a new QuerySet and run no SQL.
@@ -194,7 +191,6 @@ SYNC_TO_ASYNC = frozenset(
         "channels.db.database_sync_to_async",
     }
 )
-THREAD_OFFLOADERS = frozenset({"asyncio.to_thread"})
 
 MODEL_BASE = "django.db.models.Model"
 MANAGER_BASES = frozenset(

@@ -107,7 +107,7 @@ def _check_scope(
     rules: dict[type, list[Rule]],
     helpers: HelperProbe | None,
 ) -> Iterable[Diagnostic]:
-    ctx = Context(source, file, target, scope, (), helpers, probing_helper=helpers is None)
+    ctx = Context(source, file, target, scope, (), helpers)
     for rule in rules.get(type(scope.node), ()):
         yield from rule.check(scope.node, ctx)
     stack: list[tuple[ast.AST, tuple[ast.AST, ...]]] = [(n, ()) for n in reversed(scope.node.body)]
