@@ -21,7 +21,7 @@ class Context:
     source: SourceFile
     file: FileModel
     target: Version
-    scope: Scope
+    scope: Scope | None  # None at module level
     parents: tuple[ast.AST, ...] = ()
     # None while probing a sync helper's body on behalf of an async caller (ASL117).
     helpers: "HelperProbe | None" = None
@@ -38,7 +38,7 @@ class Context:
         root = node
         while isinstance(root, ast.Attribute):
             root = root.value
-        if isinstance(root, ast.Name) and self.scope.binds(root.id):
+        if isinstance(root, ast.Name) and self.scope is not None and self.scope.binds(root.id):
             return None
         return self.file.qualname_of(node)
 

@@ -215,7 +215,7 @@ class FileModel:
         self.module = module
         self.index = index
         self.imports = import_bindings(tree, module, is_package)
-        self._module_scope_values: dict[str, object] | None = None
+        self._module_assignments: dict[str, object] | None = None
 
     # -- module level ----------------------------------------------------------------------
 
@@ -229,18 +229,21 @@ class FileModel:
     def module_classes(self) -> dict[str, ast.ClassDef]:
         return {s.name: s for s in self.tree.body if isinstance(s, ast.ClassDef)}
 
-    @cached_property
+    @property
     def module_assignments(self) -> dict[str, object]:
+        """Module-level names bound by assignment; filled in source order on first use, and
+        visible while filling (as function bindings are)."""
+        if self._module_assignments is not None:
+            return self._module_assignments
         values: dict[str, object] = {}
+        self._module_assignments = values
         for stmt in self.tree.body:
             if isinstance(stmt, ast.Assign):
                 value = self.infer(stmt.value, None)
                 for target in stmt.targets:
                     if isinstance(target, ast.Name):
-                        previous = values.get(target.id)
-                        values[target.id] = (
-                            value if previous is None or previous == value else _CONFLICT
-                        )
+                        known = target.id not in values or values[target.id] == value
+                        values[target.id] = value if known else _CONFLICT
             elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
                 values[stmt.target.id] = _CONFLICT if stmt.target.id in values else (
                     self.infer(stmt.value, None) if stmt.value else None

@@ -6,6 +6,9 @@ from .. import django_api as api
 from .base import Invalid, Rule, Valid
 
 
+ATOMIC = "django.db.transaction.atomic"
+
+
 class TransactionInAsync(Rule):
     """`transaction.atomic()` (or another `django.db.transaction` function) in async code.
 
@@ -28,7 +31,7 @@ class TransactionInAsync(Rule):
 
     code = "ASL113"
     name = "transaction-in-async"
-    node_types = (ast.AsyncFunctionDef, ast.Call)
+    node_types = (ast.AsyncFunctionDef, ast.With, ast.Call)
 
     INVALID = [
         Invalid(
@@ -37,19 +40,21 @@ class TransactionInAsync(Rule):
         Invalid(
             "from django.db import transaction\n\n@transaction.atomic\nasync def create(request):\n    return None\n"
         ),
+        Invalid("from django.db import transaction\n\nasync def later(callback):\n    transaction.on_commit(callback)\n"),
     ]
     VALID = [
         Valid(
             "from asgiref.sync import sync_to_async\nfrom django.db import transaction\n\nasync def move(pk):\n    def work():\n        with transaction.atomic():\n            pass\n    await sync_to_async(work)()\n"
         ),
         Valid("from django.db import transaction\n\n@transaction.non_atomic_requests\nasync def view(request):\n    return None\n"),
+        Valid("from django.db import transaction\n\nasync def wrap(view):\n    return transaction.atomic(using='default')(view)\n"),
     ]
 
     def check(self, node, ctx):
         if isinstance(node, ast.AsyncFunctionDef):
             for decorator in node.decorator_list:
                 target = decorator.func if isinstance(decorator, ast.Call) else decorator
-                if ctx.qualname(target) == "django.db.transaction.atomic":
+                if ctx.qualname(target) == ATOMIC:
                     yield ctx.report(
                         self.code,
                         decorator,
@@ -57,8 +62,22 @@ class TransactionInAsync(Rule):
                         "runs outside the transaction; run a sync function with `sync_to_async` instead",
                     )
             return
+        if isinstance(node, ast.With):
+            for item in node.items:
+                manager = item.context_expr
+                target = manager.func if isinstance(manager, ast.Call) else manager
+                if ctx.qualname(target) == ATOMIC:
+                    yield ctx.report(
+                        self.code,
+                        manager,
+                        "`transaction.atomic()` has no async form and raises on the event loop; move the block "
+                        "into a sync function and call it with `await sync_to_async(function)()`",
+                    )
+            return
         qualname = ctx.qualname(node.func)
-        if qualname in api.TRANSACTION_FUNCTIONS:
+        # `atomic(...)` only builds a decorator or context manager: it is entering it that
+        # touches the connection (the `with` above).
+        if qualname in api.TRANSACTION_FUNCTIONS and qualname != ATOMIC:
             name = qualname.rpartition(".")[2]
             yield ctx.report(
                 self.code,

@@ -36,11 +36,19 @@ class Invalid:
     count: int = 1  # findings of this rule in `code`
 
 
+EVENT_LOOP = "event-loop"  # nodes that run on the event loop: bodies of `async def`
+MODULE = "module"  # every node of the file
+
+
 class Rule:
     code: ClassVar[str]
     name: ClassVar[str]
-    # The node types `check` is called with, for nodes that run on the event loop.
+    # The node types `check` is called with, and where: nodes that run on the event loop (an
+    # `async def` is also handed its own node, for its decorators), or every node of the file.
     node_types: ClassVar[tuple[type[ast.AST], ...]]
+    looks_at: ClassVar[str] = EVENT_LOOP
+    # A file is parsed for this rule only if its text contains one of these.
+    requires_text: ClassVar[tuple[str, ...]] = ("async",)
     # Whether this hazard also counts inside a sync helper called from async code (ASL117).
     counts_in_helpers: ClassVar[bool] = True
     default_enabled: ClassVar[bool] = True
