@@ -58,6 +58,8 @@ QUERYSET_METHODS: dict[str, Twin] = _twins(
 QUERYSET_ONLY = frozenset({"delete", "adelete"})
 # `async for` over a QuerySet, and `iterator()` → `aiterator()` (an async generator) (§1a).
 ASYNC_ITERATION_SINCE: Version = (4, 1, 0)
+# 4.1–4.2 raise NotSupportedError for aiterator() after prefetch_related().
+AITERATOR_WITH_PREFETCH_SINCE: Version = (5, 0, 0)
 
 # §1b: return a new QuerySet and run no SQL.
 LAZY_QUERYSET_METHODS = frozenset(

@@ -129,6 +129,8 @@ class ClassInfo:
         default_factory=list
     )
     managers: dict[str, ManagerSpec] = field(default_factory=dict)
+    # For models: names of the concrete (non-relation) fields declared in the body.
+    field_names: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -141,6 +143,8 @@ class Model:
     relations: dict[str, Relation]
     managers: dict[str, ManagerSpec]
     methods: frozenset[str]
+    # Concrete fields, relations to one object included: what only()/defer() can leave unloaded.
+    field_names: frozenset[str] = frozenset()
 
 
 def _app_label(module: str) -> str:
@@ -236,11 +240,12 @@ class ProjectIndex:
         self._by_name[info.name].append(info.qualname)
 
     def finish(self) -> None:
+        # First: relations to settings.AUTH_USER_MODEL resolve through it.
+        self.user_model = self.resolve_model_ref(self.user_model_ref or "auth.User", None)
         for qualname in self.classes:
             if self.kind(qualname) == "model":
                 self.models[qualname] = self._model(qualname)
         self._add_reverse_relations()
-        self.user_model = self.resolve_model_ref(self.user_model_ref or "auth.User", None)
 
     # -- queries ----------------------------------------------------------------------------
 
@@ -335,19 +340,23 @@ class ProjectIndex:
         relations: dict[str, Relation] = {}
         managers: dict[str, ManagerSpec] = {}
         methods: set[str] = set()
+        field_names: set[str] = set()
         is_user = False
         for ancestor in reversed(list(self.ancestors(qualname))):
             methods |= ancestor.methods
+            field_names |= ancestor.field_names
             managers.update(ancestor.managers)
             is_user = is_user or bool(USER_MODEL_BASES.intersection((ancestor.qualname, *ancestor.bases)))
             for name, kind, ref, null, _ in ancestor.declared_relations:
                 relations[name] = Relation(name, kind, self.resolve_model_ref(ref, info), null)
+                if kind in ("fk", "o2o"):
+                    field_names.add(name)
         managers.setdefault("objects", ManagerSpec())
         for name in ("_default_manager", "_base_manager"):
             managers.setdefault(name, managers["objects"])
         return Model(
             qualname, info.name, _app_label(info.module), info.abstract, is_user, relations,
-            managers, frozenset(methods),
+            managers, frozenset(methods), frozenset(field_names),
         )
 
     def _add_reverse_relations(self) -> None:
@@ -426,6 +435,7 @@ def _class_info(node: ast.ClassDef, path: str, module: str, resolve) -> ClassInf
         if spec is not None:
             info.queryset_class = spec.queryset_class
     methods: set[str] = set()
+    field_names: set[str] = set()
     for stmt in node.body:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
             methods.add(stmt.name)
@@ -444,12 +454,16 @@ def _class_info(node: ast.ClassDef, path: str, module: str, resolve) -> ClassInf
                 continue
             relation = _relation(stmt.value, resolve)
             manager = _manager_spec(stmt.value, resolve, called=True)
+            is_field = (resolve(stmt.value.func) or ast.unparse(stmt.value.func)).endswith("Field")
             for name in names:
                 if relation is not None:
                     info.declared_relations.append((name, *relation))
                 elif manager is not None:
                     info.managers[name] = manager
+                elif is_field:
+                    field_names.add(name)
     info.methods = frozenset(methods)
+    info.field_names = frozenset(field_names)
     info.lazy_methods = _lazy_methods(node)
     return info
 

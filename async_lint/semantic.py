@@ -10,7 +10,7 @@ annotations, and local variables bound once to such values.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Iterator
 
@@ -31,6 +31,77 @@ class Manager:
     model: Model | None
     spec: ManagerSpec = field(default_factory=ManagerSpec)
     relation: Relation | None = None  # set for related managers (`author.book_set`)
+    prefetched: bool = False  # the relation was prefetch_related() by the query
+
+
+@dataclass(frozen=True)
+class Loading:
+    """What evaluating a QuerySet fetches besides the model's own columns (ASL2 reads it)."""
+
+    select: frozenset[str] = frozenset()  # select_related() paths: "author", "author__user"
+    prefetch: frozenset[str] = frozenset()  # prefetch_related() lookups
+    everything: bool = False  # select_related() without arguments, or lookups we cannot read
+    only: frozenset[str] | None = None  # only(): the fields loaded; None: all of them
+    deferred: frozenset[str] = frozenset()  # defer()
+    # The select_related(...) call of the chain, to extend rather than add a second one.
+    select_call: ast.Call | None = field(default=None, compare=False)
+    prefetch_call: ast.Call | None = field(default=None, compare=False)
+    only_call: ast.Call | None = field(default=None, compare=False)
+
+    def after(self, method: str, call: ast.Call) -> "Loading":
+        """The loading after `qs.<method>(...)`."""
+        if method not in ("select_related", "prefetch_related", "only", "defer"):
+            return self
+        names = _string_arguments(call, accept_prefetch=method == "prefetch_related")
+        if names is None or (method == "select_related" and not call.args):
+            return replace(self, everything=True)
+        if method == "select_related":
+            return replace(self, select=self.select | names, select_call=call)
+        if method == "prefetch_related":
+            return replace(self, prefetch=self.prefetch | names, prefetch_call=call)
+        if method == "only":
+            return replace(self, only=names, only_call=call)
+        return replace(self, deferred=self.deferred | names)
+
+    def below(self, relation: str) -> "Loading":
+        """The loading of the instance reached through a loaded `relation`."""
+        prefix = relation + "__"
+        return Loading(
+            select=frozenset(p[len(prefix):] for p in self.select if p.startswith(prefix)),
+            prefetch=frozenset(p[len(prefix):] for p in self.prefetch if p.startswith(prefix)),
+            everything=self.everything,
+            # Paths are added to the root query's calls, in full.
+            select_call=self.select_call,
+            prefetch_call=self.prefetch_call,
+        )
+
+    def loads_relation(self, name: str) -> bool:
+        return self.everything or name in self.select or name in self.prefetch
+
+    def defers(self, name: str) -> bool:
+        return name in self.deferred or (self.only is not None and name not in self.only)
+
+
+def _string_arguments(call: ast.Call, *, accept_prefetch: bool) -> frozenset[str] | None:
+    """String arguments (and `Prefetch("lookup")` without `to_attr`); None when any is unknown."""
+    names = set()
+    for argument in call.args:
+        if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+            names.add(argument.value)
+        elif (
+            accept_prefetch
+            and isinstance(argument, ast.Call)
+            and argument.args
+            and isinstance(argument.args[0], ast.Constant)
+            and isinstance(argument.args[0].value, str)
+        ):
+            if not any(k.arg == "to_attr" for k in argument.keywords):
+                names.add(argument.args[0].value)
+        else:
+            return None
+    if call.keywords and not accept_prefetch:
+        return None
+    return frozenset(names)
 
 
 @dataclass(frozen=True)
@@ -38,15 +109,30 @@ class QuerySet:
     model: Model | None
     custom_lazy: frozenset[str] = frozenset()
     yields_instances: bool = True  # False after values()/values_list()
-    from_iterator: bool = False  # `qs.iterator()`: iterate with `async for … in qs.aiterator()`
     raw: bool = False
-    prefetches: bool = False
+    loading: Loading = Loading()
+    # `.all()` on a prefetched relation: served from the prefetch cache, no query.
+    from_prefetch_cache: bool = False
+
+
+# Where a model instance came from, which decides what reading its relations means.
+FETCHED = "fetched"  # by a query in this function: its Loading is known
+RELATED = "related"  # through a relation the query loaded (select_related)
+LAZY = "lazy"  # through a relation read lazily (already reported)
+BUILT = "built"  # Model(...) / acreate(...): relations are what was passed
+PARAMETER = "parameter"  # a parameter annotated with a model: unknown loading
+UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)
 class Instance:
     model: Model | None
-    in_memory: bool = False  # built with `Model(...)`: nothing was fetched
+    origin: str = UNKNOWN
+    loading: Loading = Loading()
+    # The QuerySet expression evaluated to fetch the instance (FETCHED/RELATED), and the
+    # relation path from that query's model to this instance ("" for the fetched one).
+    source: ast.expr | None = None
+    path: str = ""
 
 
 @dataclass(frozen=True)
@@ -378,7 +464,7 @@ class FileModel:
             return Request()
         value = self.infer(annotation, None) if isinstance(annotation, (ast.Name, ast.Attribute)) else None
         if isinstance(value, ModelClass):
-            return Instance(value.model)
+            return Instance(value.model, PARAMETER)
         return None
 
     def qualname_of(self, node: ast.expr) -> str | None:
@@ -460,11 +546,7 @@ class FileModel:
             relation = base.model.relations.get(attr)
             if relation is None:
                 return None
-            target = self.index.models.get(relation.target or "")
-            if relation.is_manager:
-                spec = target.managers.get("objects") if target else None
-                return Manager(target, spec or ManagerSpec(), relation)
-            return Instance(target) if relation.kind != "gfk" else None
+            return self._related(base, relation)
         if isinstance(base, Request):
             if attr == "session":
                 return Session()
@@ -482,7 +564,7 @@ class FileModel:
         if isinstance(base, QuerySet):
             if isinstance(node.slice, ast.Slice):
                 return base if node.slice.step is None else None
-            return Instance(base.model) if base.yields_instances else None
+            return self._fetched(base, node.value)
         if isinstance(base, DjangoCallable) and base.qualname in api.CACHE_HANDLERS:
             return Cache()
         return None
@@ -493,7 +575,7 @@ class FileModel:
             base = self.infer(func.value, scope)
             method = func.attr
             if isinstance(base, (Manager, QuerySet)):
-                return self._queryset_call(base, method)
+                return self._queryset_call(base, node)
             if isinstance(base, ViewSelf) and method == "get_queryset":
                 return QuerySet(base.model)
             if isinstance(base, Request) and method == "auser":
@@ -511,7 +593,7 @@ class FileModel:
             return Coroutine(None) if isinstance(callee, SyncToAsync) else None
         callee = self.infer(func, scope)
         if isinstance(callee, ModelClass):
-            return Instance(callee.model, in_memory=True)
+            return Instance(callee.model, BUILT)
         if isinstance(callee, DjangoCallable):
             return self._call_of_qualname(callee.qualname, node, scope)
         return None
@@ -531,8 +613,11 @@ class FileModel:
             ("shortcuts.aget_object_or_404", "shortcuts.get_object_or_404")
         ):
             first = self.infer(node.args[0], scope) if node.args else None
-            model = first.model if isinstance(first, (ModelClass, Manager, QuerySet)) else None
-            instance = Instance(model) if "object" in name else None
+            instance = None
+            if "object" in name and isinstance(first, (Manager, QuerySet)):
+                instance = self._fetched(first, node.args[0])
+            elif "object" in name and isinstance(first, ModelClass):
+                instance = Instance(first.model, FETCHED)  # no QuerySet in the code to extend
             return Coroutine(instance) if name.startswith("a") else instance
         if qualname.startswith(api.AUTH_MODULES) and name in ("authenticate", "aauthenticate", "get_user", "aget_user"):
             user = Instance(self.index.models.get(self.index.user_model or ""))
@@ -541,50 +626,75 @@ class FileModel:
             return Coroutine(None)
         return None
 
-    def _queryset_call(self, base: Manager | QuerySet, method: str) -> object | None:
+    def _queryset_call(self, base: Manager | QuerySet, call: ast.Call) -> object | None:
+        method = call.func.attr
+        receiver = call.func.value
         model = base.model
-        custom = (
-            base.custom_lazy
-            if isinstance(base, QuerySet)
-            else self.index.lazy_methods(base.spec.manager_class, base.spec.queryset_class)
-        )
-        flags = base if isinstance(base, QuerySet) else QuerySet(model, custom)
-        if method in api.LAZY_QUERYSET_METHODS or method in custom or method == "get_queryset":
+        if isinstance(base, QuerySet):
+            queryset = base
+        else:
+            custom = self.index.lazy_methods(base.spec.manager_class, base.spec.queryset_class)
+            queryset = QuerySet(model, custom)
+        if method in api.LAZY_QUERYSET_METHODS or method in queryset.custom_lazy or method == "get_queryset":
             return QuerySet(
                 model,
-                custom,
-                yields_instances=flags.yields_instances and method not in api.VALUES_METHODS,
-                prefetches=flags.prefetches or method == "prefetch_related",
+                queryset.custom_lazy,
+                yields_instances=queryset.yields_instances and method not in api.VALUES_METHODS,
+                loading=queryset.loading.after(method, call),
+                from_prefetch_cache=method == "all" and isinstance(base, Manager) and base.prefetched,
             )
         if method == "raw":
             return QuerySet(model, raw=True)
         if method == "iterator":
-            return QuerySet(model, custom, flags.yields_instances, from_iterator=True, prefetches=flags.prefetches)
-        instance = Instance(model) if flags.yields_instances else None
-        if method in api.INSTANCE_METHODS:
-            return instance
-        if method in api.INSTANCE_AND_FLAG_METHODS:
-            return Pair((instance, None))
-        if method.startswith("a"):
-            sync = method[1:]
-            if sync in api.INSTANCE_METHODS:
-                return Coroutine(instance)
-            if sync in api.INSTANCE_AND_FLAG_METHODS:
-                return Coroutine(Pair((instance, None)))
-            if sync in api.QUERYSET_METHODS or sync in api.RELATED_MANAGER_METHODS:
-                return Coroutine(None)
-        return None
+            return queryset
+        instance = self._fetched(queryset, receiver)
+        sync = method[1:] if method.startswith("a") else method
+        if sync == "create":
+            instance = Instance(model, BUILT) if instance is not None else None
+        if sync in api.INSTANCE_METHODS:
+            result: object | None = instance
+        elif sync in api.INSTANCE_AND_FLAG_METHODS:
+            result = Pair((instance, None))
+        elif sync in api.QUERYSET_METHODS or sync in api.RELATED_MANAGER_METHODS:
+            result = None
+        else:
+            return None
+        return Coroutine(result) if method.startswith("a") else result
+
+    @staticmethod
+    def _fetched(queryset: QuerySet | Manager, source: ast.expr) -> Instance | None:
+        """The instance a query over `source` gives, carrying what the query loaded."""
+        if isinstance(queryset, Manager):
+            return Instance(queryset.model, FETCHED, Loading(), source)
+        if not queryset.yields_instances or queryset.raw:
+            return None
+        return Instance(queryset.model, FETCHED, queryset.loading, source)
+
+    def _related(self, instance: Instance, relation: Relation) -> object | None:
+        """The value of reading `relation` on `instance`: a related manager, or the instance at
+        the other end, loaded or not."""
+        target = self.index.models.get(relation.target or "")
+        if relation.is_manager:
+            spec = target.managers.get("objects") if target else None
+            prefetched = instance.origin in (FETCHED, RELATED) and instance.loading.loads_relation(relation.name)
+            return Manager(target, spec or ManagerSpec(), relation, prefetched)
+        if relation.kind == "gfk":
+            return None
+        if instance.origin in (FETCHED, RELATED):
+            if instance.loading.loads_relation(relation.name):
+                path = f"{instance.path}__{relation.name}" if instance.path else relation.name
+                return Instance(target, RELATED, instance.loading.below(relation.name), instance.source, path)
+            return Instance(target, LAZY)
+        return Instance(target, LAZY if instance.origin == PARAMETER else UNKNOWN)
 
     def _element_of(self, iterable: ast.expr, scope: Scope) -> object | None:
-        value = self.infer(iterable, scope)
-        if isinstance(value, QuerySet) and value.yields_instances and not value.raw:
-            return Instance(value.model)
+        """The loop variable's value when iterating `iterable`."""
+        source = iterable
         if (
             isinstance(iterable, ast.Call)
             and isinstance(iterable.func, ast.Attribute)
-            and iterable.func.attr == "aiterator"
+            and iterable.func.attr in ("iterator", "aiterator")
         ):
-            base = self.infer(iterable.func.value, scope)
-            if isinstance(base, (QuerySet, Manager)):
-                return Instance(base.model)
-        return None
+            source = iterable.func.value
+        value = self.infer(source, scope)
+        return self._fetched(value, source) if isinstance(value, QuerySet) else None

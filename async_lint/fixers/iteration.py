@@ -10,7 +10,8 @@ import re
 
 from ..context import Context
 from ..diagnostics import Edit
-from ..django_api import ASYNC_ITERATION_SINCE
+from ..django_api import AITERATOR_WITH_PREFETCH_SINCE, ASYNC_ITERATION_SINCE
+from ..semantic import Manager, QuerySet
 from .expressions import rename_attribute
 from .sync_to_async import wrap_value
 
@@ -18,16 +19,27 @@ from .sync_to_async import wrap_value
 def iterable_edits(ctx: Context, iterable: ast.expr) -> tuple[list[Edit], bool] | None:
     """Edits for the iterable of a loop made async, and whether the loop itself becomes
     `async for` (False when the target version needs `await sync_to_async(list)(qs)`)."""
-    if ctx.target < ASYNC_ITERATION_SINCE:
-        edits = wrap_value(ctx, iterable, "list")
-        return (list(edits), False) if edits is not None else None
-    if (
+    streamed = (
         isinstance(iterable, ast.Call)
         and isinstance(iterable.func, ast.Attribute)
         and iterable.func.attr == "iterator"
+    )
+    if ctx.target < ASYNC_ITERATION_SINCE or (
+        streamed and ctx.target < AITERATOR_WITH_PREFETCH_SINCE and _prefetches(ctx, iterable.func.value)
     ):
+        edits = wrap_value(ctx, iterable, "list")
+        return (list(edits), False) if edits is not None else None
+    if streamed:
         return [rename_attribute(ctx, iterable.func, "aiterator")], True
     return [], True
+
+
+def _prefetches(ctx: Context, queryset: ast.expr) -> bool:
+    """4.1–4.2 raise NotSupportedError for `aiterator()` after `prefetch_related()`."""
+    value = ctx.infer(queryset)
+    if isinstance(value, Manager):
+        return False
+    return not isinstance(value, QuerySet) or bool(value.loading.prefetch) or value.loading.prefetch_call is not None
 
 
 def async_for_statement(ctx: Context, loop: ast.For) -> tuple[Edit, ...] | None:

@@ -8,6 +8,11 @@ from .base import Invalid, Rule, Valid
 from ._fix_choice import called_method, method_fix
 
 
+# On a QuerySet whose result cache is filled (a prefetched relation's `.all()`), these read the
+# cache instead of querying.
+CACHE_SERVED = frozenset({"count", "exists", "contains"})
+
+
 class SyncQuerySetMethod(Rule):
     """A QuerySet or Manager method that runs SQL, called on the event loop.
 
@@ -74,6 +79,8 @@ class SyncQuerySetMethod(Rule):
         base = ctx.infer(receiver)
         if not isinstance(base, (Manager, QuerySet)) or (isinstance(base, QuerySet) and base.raw):
             return
+        if isinstance(base, QuerySet) and base.from_prefetch_cache and method in CACHE_SERVED:
+            return  # answered from the prefetch cache, no query
         if isinstance(base, Manager) and (
             method in api.QUERYSET_ONLY or (base.relation is not None and method in api.RELATED_MANAGER_METHODS)
         ):

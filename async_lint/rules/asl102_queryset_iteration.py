@@ -17,6 +17,11 @@ CONSUMERS = frozenset(
 )
 
 
+def _queries(value: object) -> bool:
+    """Iterating `value` runs a query (a prefetched relation's `.all()` is served from memory)."""
+    return isinstance(value, QuerySet) and not value.from_prefetch_cache
+
+
 class SyncQuerySetIteration(Rule):
     """A QuerySet iterated on the event loop.
 
@@ -66,6 +71,11 @@ class SyncQuerySetIteration(Rule):
             fixed="from library.models import Book\n\nasync def stream():\n    async for book in Book.objects.aiterator(chunk_size=100):\n        print(book)\n",
         ),
         Invalid(
+            "from library.models import Book\n\nasync def stream():\n    for book in Book.objects.prefetch_related('tags').iterator(chunk_size=100):\n        print(book)\n",
+            fixed="from library.models import Book\nfrom asgiref.sync import sync_to_async\n\nasync def stream():\n    for book in await sync_to_async(list)(Book.objects.prefetch_related('tags').iterator(chunk_size=100)):\n        print(book)\n",
+            target_version="4.2",
+        ),
+        Invalid(
             "from library.models import Book\n\nasync def total():\n    return sum(b.pages for b in Book.objects.all())\n",
         ),
         Invalid(
@@ -77,6 +87,7 @@ class SyncQuerySetIteration(Rule):
     VALID = [
         Valid("from library.models import Book\n\nasync def titles():\n    return [b.title async for b in Book.objects.all()]\n"),
         Valid("async def titles(books: list):\n    return [b.title for b in books]\n"),
+        Valid("from library.models import Book\n\nasync def tags():\n    book = await Book.objects.prefetch_related('tags').aget(pk=1)\n    return [t.name for t in book.tags.all()]\n"),
         Valid("from library.models import Book\n\nasync def view():\n    def titles():\n        return [b.title for b in Book.objects.all()]\n    return titles\n"),
         Valid("from library.models import Book\n\nasync def view():\n    list = lambda qs: qs\n    return list(Book.objects.all())\n"),
     ]
@@ -84,13 +95,13 @@ class SyncQuerySetIteration(Rule):
     def check(self, node, ctx):
         if isinstance(node, ast.For):
             value = ctx.infer(node.iter)
-            if isinstance(value, QuerySet):
+            if _queries(value):
                 edits = async_for_statement(ctx, node)
                 fix = Fix("Use `async for`", edits) if edits else None
                 yield ctx.report(self.code, node.iter, "Iterating a QuerySet runs a query on the event loop; use `async for`", fix)
         elif isinstance(node, ast.comprehension):
             value = ctx.infer(node.iter)
-            if isinstance(value, QuerySet) and not node.is_async:
+            if _queries(value) and not node.is_async:
                 in_generator = isinstance(ctx.parent, ast.GeneratorExp)
                 edits = None if in_generator else async_comprehension(ctx, node)
                 fix = Fix("Use an async comprehension", edits) if edits else None
@@ -99,7 +110,7 @@ class SyncQuerySetIteration(Rule):
         elif isinstance(node.func, ast.Name) and node.func.id in CONSUMERS and is_builtin(ctx, node.func.id):
             for argument in node.args if node.func.id == "zip" else node.args[:1]:
                 value = ctx.infer(argument)
-                if isinstance(value, QuerySet):
+                if _queries(value):
                     yield ctx.report(
                         self.code,
                         node,

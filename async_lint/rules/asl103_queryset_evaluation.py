@@ -111,7 +111,7 @@ class SyncQuerySetEvaluation(Rule):
             return
         argument = node.args[0]
         value = ctx.infer(argument)
-        if not isinstance(value, QuerySet) or value.raw:
+        if not isinstance(value, QuerySet) or value.raw or value.from_prefetch_cache:
             return
         twin = "acount" if node.func.id == "len" else "aexists"
         replacement = f"await {ctx.text(argument)}.{twin}()"
@@ -124,7 +124,7 @@ class SyncQuerySetEvaluation(Rule):
         if isinstance(test, (ast.BoolOp, ast.UnaryOp)):
             return  # their operands are visited on their own
         value = ctx.infer(test)
-        if not isinstance(value, QuerySet) or value.raw:
+        if not isinstance(value, QuerySet) or value.raw or value.from_prefetch_cache:
             return
         fix = None
         if in_test and can_await_here(ctx, test) and ctx.target >= QUERYSET_METHODS["exists"].since:
@@ -134,7 +134,7 @@ class SyncQuerySetEvaluation(Rule):
 
     def _subscript(self, node: ast.Subscript, ctx):
         value = ctx.infer(node.value)
-        if not isinstance(value, QuerySet) or value.raw:
+        if not isinstance(value, QuerySet) or value.raw or value.from_prefetch_cache:
             return
         index = node.slice
         if isinstance(index, ast.Slice):
@@ -165,7 +165,7 @@ class SyncQuerySetEvaluation(Rule):
     def _membership(self, node: ast.Compare, ctx):
         container = node.comparators[0]
         value = ctx.infer(container)
-        if not isinstance(value, QuerySet) or value.raw:
+        if not isinstance(value, QuerySet) or value.raw or value.from_prefetch_cache:
             return
         negated = isinstance(node.ops[0], ast.NotIn)
         fix = None

@@ -1,0 +1,49 @@
+"""Loading a relation with the query instead of lazily: add the path to the query's
+`select_related(...)` / `prefetch_related(...)` (or `only(...)`), or append one.  When no query
+in the function can be changed, read the relation in a thread instead."""
+
+from __future__ import annotations
+
+import ast
+
+from ..context import Context
+from ..diagnostics import Applicability, Edit, Fix
+from ..semantic import Instance
+from .expressions import can_await_here, replace_expression
+from .sync_to_async import import_edits, wrapper_name
+
+
+def _in_scope(ctx: Context, node: ast.AST | None) -> bool:
+    """Whether `node` is code of the function being checked (so changing it is local)."""
+    if node is None or ctx.scope is None:
+        return False
+    scope = ctx.scope.node
+    return ctx.source.start(scope) <= ctx.source.start(node) and ctx.source.end(node) <= ctx.source.end(scope)
+
+
+def add_lookup(ctx: Context, instance: Instance, method: str, path: str, existing: ast.Call | None) -> Fix | None:
+    """Extend `existing` (a `select_related(...)`-like call of the query) with `path`, or append
+    `.method("path")` to the query expression the instance was fetched from."""
+    if existing is not None and _in_scope(ctx, existing) and existing.args:
+        quote = _string_quote(ctx, existing.args[-1])
+        end = ctx.source.end(existing.args[-1])
+        return Fix(f"Add {quote}{path}{quote} to `{method}()`", (Edit(end, end, f", {quote}{path}{quote}"),))
+    if instance.source is None or not _in_scope(ctx, instance.source):
+        return None
+    end = ctx.source.end(instance.source)
+    return Fix(f'Load it with `.{method}("{path}")`', (Edit(end, end, f'.{method}("{path}")'),))
+
+
+def _string_quote(ctx: Context, node: ast.expr) -> str:
+    text = ctx.text(node)
+    return "'" if text[-1:] == "'" else '"'
+
+
+def read_in_thread(ctx: Context, attribute: ast.Attribute) -> Fix | None:
+    """`obj.rel` → `await sync_to_async(getattr)(obj, "rel")`: the same read, in Django's thread."""
+    imports = import_edits(ctx)
+    if imports is None or not can_await_here(ctx, attribute):
+        return None
+    text = f'await {wrapper_name(ctx)}(getattr)({ctx.text(attribute.value)}, "{attribute.attr}")'
+    edit = replace_expression(ctx, attribute, text, awaits=True)
+    return Fix("Read it with `await sync_to_async(getattr)(…)`", tuple(sorted((edit, *imports))), Applicability.UNSAFE)
