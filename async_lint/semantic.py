@@ -136,6 +136,13 @@ class Instance:
 
 
 @dataclass(frozen=True)
+class Rows:
+    """A list of fetched instances: `[b async for b in qs]`, `await sync_to_async(list)(qs)`."""
+
+    instance: Instance
+
+
+@dataclass(frozen=True)
 class Request:
     pass
 
@@ -531,7 +538,21 @@ class FileModel:
             return self._infer_subscript(node, scope)
         if isinstance(node, ast.NamedExpr):
             return self.infer(node.value, scope)
+        if isinstance(node, ast.ListComp):
+            return self._rows(node, scope)
         return None
+
+    def _rows(self, node: ast.ListComp, scope: Scope | None) -> Rows | None:
+        """`[b async for b in qs]` (the rows themselves, unfiltered by a condition or not)."""
+        if len(node.generators) != 1 or scope is None:
+            return None
+        generator = node.generators[0]
+        if not (isinstance(node.elt, ast.Name) and isinstance(generator.target, ast.Name)):
+            return None
+        if node.elt.id != generator.target.id:
+            return None
+        element = self._element_of(generator.iter, scope)
+        return Rows(element) if isinstance(element, Instance) else None
 
     def _infer_attribute(self, node: ast.Attribute, scope: Scope | None) -> object | None:
         base = self.infer(node.value, scope)
@@ -590,7 +611,14 @@ class FileModel:
             return None
         if isinstance(func, ast.Call):
             callee = self.infer(func, scope)
-            return Coroutine(None) if isinstance(callee, SyncToAsync) else None
+            if not isinstance(callee, SyncToAsync):
+                return None
+            # `await sync_to_async(list)(qs)`: the rows, fetched in a thread.
+            wrapped = func.args[0] if func.args else None
+            if isinstance(wrapped, ast.Name) and wrapped.id == "list" and len(node.args) == 1 and scope is not None:
+                element = self._element_of(node.args[0], scope)
+                return Coroutine(Rows(element) if isinstance(element, Instance) else None)
+            return Coroutine(None)
         callee = self.infer(func, scope)
         if isinstance(callee, ModelClass):
             return Instance(callee.model, BUILT)
@@ -697,4 +725,6 @@ class FileModel:
         ):
             source = iterable.func.value
         value = self.infer(source, scope)
+        if isinstance(value, Rows):
+            return value.instance
         return self._fetched(value, source) if isinstance(value, QuerySet) else None

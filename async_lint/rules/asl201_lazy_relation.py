@@ -50,6 +50,10 @@ class LazyRelationAccess(Rule):
             fixed="from library.models import Book\n\nasync def owner(pk):\n    book = await Book.objects.select_related('author', 'author__user').aget(pk=pk)\n    return book.author.user.username\n",
         ),
         Invalid(
+            "from library.models import Book\n\nasync def bylines():\n    books = [b async for b in Book.objects.all()]\n    for book in books:\n        print(book.author.name)\n",
+            fixed='from library.models import Book\n\nasync def bylines():\n    books = [b async for b in Book.objects.all().select_related("author")]\n    for book in books:\n        print(book.author.name)\n',
+        ),
+        Invalid(
             "from library.models import Author\n\nasync def bio(pk):\n    author = await Author.objects.filter(pk=pk).afirst()\n    return author.profile.bio\n",
             fixed='from library.models import Author\n\nasync def bio(pk):\n    author = await Author.objects.filter(pk=pk).select_related("profile").afirst()\n    return author.profile.bio\n',
         ),
