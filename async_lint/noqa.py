@@ -29,14 +29,17 @@ def noqa_codes(source: SourceFile, row: int) -> frozenset[str] | None:
 
 def _comment_of(line: str) -> str | None:
     """The comment of a single line, found with the tokenizer so `"# noqa"` in a string is not one."""
+    read_to = 0
     try:
         for token in tokenize.generate_tokens(io.StringIO(line).readline):
             if token.type == tokenize.COMMENT:
                 return token.string
+            if token.end[0] == 1:
+                read_to = token.end[1]
     except (tokenize.TokenError, SyntaxError, IndentationError):
         # A line that does not tokenize alone (part of a bracketed or multi-line construct):
-        # take the text from its last `#`.
-        hash_index = line.rfind("#")
+        # take the text from the first `#` past the tokens read, which may be in no string.
+        hash_index = line.find("#", read_to)
         return line[hash_index:] if hash_index >= 0 else None
     return None
 
