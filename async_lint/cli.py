@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import io
 import os
 import sys
 
@@ -110,11 +111,8 @@ def _check(args: argparse.Namespace) -> int:
     if args.diff:
         for path, (before, after) in sorted(report.changes.items()):
             shown = display_path(path)
-            sys.stdout.writelines(
-                difflib.unified_diff(
-                    before.splitlines(keepends=True), after.splitlines(keepends=True), f"a/{shown}", f"b/{shown}"
-                )
-            )
+            for line in difflib.unified_diff(_lines(before), _lines(after), f"a/{shown}", f"b/{shown}"):
+                sys.stdout.write(line if line.endswith("\n") else f"{line}\n\\ No newline at end of file\n")
         fixed = sum(1 for _ in report.changes)
         print(f"Would fix {report.fixes_applied} error{'s' * (report.fixes_applied != 1)} in {fixed} file{'s' * (fixed != 1)}." if fixed else "No fixes available.", file=sys.stderr)
         return 1 if report.changes and not args.exit_zero else 0
@@ -135,6 +133,12 @@ def _check(args: argparse.Namespace) -> int:
         if output_format == "full" and report.diagnostics:
             print(f"Target Django {format_version(target)} ({target_origin}).")
     return 1 if report.diagnostics and not args.exit_zero else 0
+
+
+def _lines(text: str) -> list[str]:
+    """Lines as patch(1) sees them, ending at "\n" only (str.splitlines() also splits at form
+    feeds and other separators), each keeping its own line ending."""
+    return io.StringIO(text, newline="\n").readlines()
 
 
 def _print_rule(code: str) -> int:
