@@ -43,7 +43,7 @@ def discover(paths: list[str], config: Config) -> list[str]:
         if os.path.isfile(path):
             found.add(path)
             continue
-        gitignores: dict[str, pathspec.PathSpec] = {}
+        gitignores = _enclosing_gitignores(path, config.root)
         for directory, subdirectories, files in os.walk(path):
             spec = _gitignore(directory)
             if spec is not None:
@@ -89,6 +89,22 @@ def _gitignore(directory: str) -> pathspec.PathSpec | None:
             return pathspec.PathSpec.from_lines("gitwildmatch", handle)
     except OSError:
         return None
+
+
+def _enclosing_gitignores(path: str, root: Path) -> dict[str, pathspec.PathSpec]:
+    """The `.gitignore` files above a folder, up to its repository or the project root, so that
+    checking `app/` honours the project's top-level `.gitignore` too."""
+    found: dict[str, pathspec.PathSpec] = {}
+    directory = path
+    while directory != str(root) and not os.path.exists(os.path.join(directory, ".git")):
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return {}  # in no repository and not under the project root
+        directory = parent
+        spec = _gitignore(directory)
+        if spec is not None:
+            found[directory] = spec
+    return found
 
 
 def _ignored(path: str, gitignores: dict[str, pathspec.PathSpec]) -> bool:
