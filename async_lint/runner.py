@@ -197,9 +197,13 @@ def _relative(path: str, root: Path) -> str:
 
 
 def write_atomic(path: str, data: bytes) -> None:
-    """Write through a temporary file in the same folder and rename, keeping the mode."""
+    """Write through a temporary file in the same folder and rename, keeping the mode.  A
+    symlink is written through, not replaced."""
+    path = os.path.realpath(path)
     mode = stat.S_IMODE(os.stat(path).st_mode)
-    if not os.access(path, os.W_OK):
+    # The rename needs only the folder to be writable, and root passes os.access() anyway: a
+    # file without any write bit is read-only on purpose.
+    if not os.access(path, os.W_OK) or not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
         raise PermissionError(13, "Permission denied (read-only file)")
     directory = os.path.dirname(path) or "."
     handle, temporary = tempfile.mkstemp(dir=directory, prefix=".async-lint-", suffix=".tmp")
