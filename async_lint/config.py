@@ -31,6 +31,9 @@ OPTIONS: dict[str, str] = {
 }
 
 
+PROJECT_MARKERS = ("manage.py", ".git")
+
+
 class ConfigError(Exception):
     """Bad configuration: reported as a message, exit code 2."""
 
@@ -64,22 +67,34 @@ def find_pyproject(start: Path) -> Path | None:
     return nearest
 
 
+def project_root(start: Path) -> Path:
+    """Without a pyproject.toml: the nearest folder holding manage.py or .git above the checked
+    paths, else the current folder.  The project index reads every Python file under the root:
+    a project checked from far above it (`cd ~ && async-lint src/site`) must not make that `~`."""
+    for directory in (start, *start.parents):
+        if any((directory / marker).exists() for marker in PROJECT_MARKERS):
+            return directory
+    return Path.cwd()
+
+
 def load_config(paths: list[str], config_file: str | None = None) -> Config:
     if config_file is not None:
         pyproject = Path(config_file)
         if not pyproject.is_file():
             raise ConfigError(f"config file not found: {config_file}")
     else:
-        existing = [Path(p).resolve() for p in paths if os.path.exists(p)] or [Path.cwd()]
+        # Absolute but not resolved: the root must be spelled as the files found under it are,
+        # also through a symlink, for relative patterns and the project index to apply.
+        existing = [Path(os.path.abspath(p)) for p in paths if os.path.exists(p)] or [Path.cwd()]
         start = Path(os.path.commonpath([str(p if p.is_dir() else p.parent) for p in existing]))
         pyproject = find_pyproject(start)
     if pyproject is None:
-        return Config(root=Path.cwd().resolve())
+        return Config(root=project_root(start))
     try:
         data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise ConfigError(f"{pyproject}: cannot read: {error}") from None
-    config = Config(root=pyproject.parent.resolve(), path=pyproject, pyproject=data)
+    config = Config(root=Path(os.path.abspath(pyproject.parent)), path=pyproject, pyproject=data)
     table = data.get("tool", {}).get("async-lint", {})
     if not isinstance(table, dict):
         raise ConfigError(f"{pyproject}: [tool.async-lint] must be a table")
