@@ -14,7 +14,7 @@ from .config import Config
 from .diagnostics import Diagnostic
 from .discovery import discover
 from .django_api import Version
-from .engine import Dispatch, LintSettings, lint_source, parse
+from .engine import SYNTAX_ERROR, Dispatch, LintSettings, lint_source, parse
 from .fixes import FixProducedInvalidCode, fix_text
 from .imports import module_name_for
 from .project import ProjectIndex
@@ -91,10 +91,16 @@ class Run:
                 continue
             enabled = self._enabled_for(path)
             settings = LintSettings(self.options.target, enabled)
-            diagnostics = lint_source(source, index, settings, dispatch, self.trees.get(path))
-            diagnostics = [d for d in diagnostics if d.code in enabled]
-            if (self.options.fix or self.options.diff) and any(d.fix for d in diagnostics):
-                diagnostics = self._fix(source, index, settings, dispatch, diagnostics)
+            try:
+                diagnostics = lint_source(source, index, settings, dispatch, self.trees.get(path))
+                diagnostics = [d for d in diagnostics if d.code in enabled]
+                if (self.options.fix or self.options.diff) and any(d.fix for d in diagnostics):
+                    diagnostics = self._fix(source, index, settings, dispatch, diagnostics)
+            except RecursionError:
+                # Code nested deeper than the checker can follow: one such file must not end
+                # the run.  Like code too deep for `ast.parse`, it is reported unchecked.
+                message = "Nested too deeply for async-lint to follow; the file was not checked"
+                diagnostics = [Diagnostic(SYNTAX_ERROR, message, path, 0, 0)] if SYNTAX_ERROR in enabled else []
             self.report.diagnostics.extend(diagnostics)
         self.report.files_checked = len(files)
         self.report.sources = self.sources
