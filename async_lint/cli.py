@@ -60,6 +60,10 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or (argv[0] not in SUBCOMMANDS and argv[0] not in ("-h", "--help", "--version")):
         argv.insert(0, "check")
     args = build_parser().parse_args(argv)
+    # Findings quote the user's source: a character the output encoding lacks is escaped.
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     try:
         if args.command == "rule":
             return _print_rule(args.code)
@@ -68,6 +72,11 @@ def main(argv: list[str] | None = None) -> int:
         return _check(args)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader stopped early (`async-lint | head`): nothing to report.  Stdout now goes
+        # nowhere, so that the interpreter's final flush does not complain either.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except Exception as error:  # a bug in async-lint: say so plainly, never a traceback
         if os.environ.get("ASYNC_LINT_DEBUG"):
             raise
