@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
 import sys
@@ -50,6 +51,16 @@ class Config:
     per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
     target_version: Version | None = None
     pyproject: dict = field(default_factory=dict)
+
+
+def glob_match(path: str, pattern: str) -> bool:
+    """Whether a `/`-separated path matches a ruff-style glob: `*` as in fnmatch (crossing
+    folders), and `**/` also standing for no folder at all, so `app/**/*.py` matches `app/x.py`."""
+    if fnmatch.fnmatch(path, pattern):
+        return True
+    return any(
+        glob_match(path, pattern[:i] + pattern[i + 3 :]) for i in range(len(pattern)) if pattern.startswith("**/", i)
+    )
 
 
 def find_pyproject(start: Path) -> Path | None:

@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-import fnmatch
 import os
 from pathlib import Path
 
 import pathspec
 
-from .config import Config
+from .config import Config, glob_match
 
 DEFAULT_EXCLUDE = frozenset(
     {
@@ -27,7 +26,7 @@ class MissingPath(Exception):
 
 def _excluded(relative: str, name: str, patterns: list[str]) -> bool:
     return any(
-        fnmatch.fnmatch(relative, p) or fnmatch.fnmatch(name, p) or fnmatch.fnmatch(relative, p.rstrip("/") + "/*")
+        glob_match(relative, p) or glob_match(name, p) or glob_match(relative, p.rstrip("/") + "/*")
         for p in patterns
     )
 

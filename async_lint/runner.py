@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import ast
-import fnmatch
 import os
 import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import Config
+from .config import Config, glob_match
 from .diagnostics import Diagnostic
 from .discovery import discover
 from .django_api import Version
@@ -155,7 +154,7 @@ class Run:
         ignored = [
             code
             for pattern, codes in self.config.per_file_ignores.items()
-            if fnmatch.fnmatch(relative, pattern) or fnmatch.fnmatch(os.path.basename(path), pattern)
+            if glob_match(relative, pattern) or glob_match(os.path.basename(path), pattern)
             for code in codes
         ]
         if not ignored:
