@@ -79,6 +79,13 @@ USER_MODEL_BASES = frozenset(
 )
 
 MANAGER_BASE = "django.db.models.Manager"
+# Where Django's model field classes live (forms and serializers have fields too).
+MODEL_FIELD_MODULES = (
+    "django.db.models.",
+    "django.contrib.postgres.fields",
+    "django.contrib.gis.db.models.",
+    "django.contrib.contenttypes.fields.",
+)
 _REVERSE_KINDS = {"fk": "reverse_fk", "o2o": "reverse_o2o", "m2m": "reverse_m2m"}
 _CLASS_HEADER = re.compile(r"^[ \t]*class[ \t]+(\w+)[ \t]*\(([^)]*)\)", re.MULTILINE)
 _ROOT_NAMES = {
@@ -131,6 +138,8 @@ class ClassInfo:
     managers: dict[str, ManagerSpec] = field(default_factory=dict)
     # For models: names of the concrete (non-relation) fields declared in the body.
     field_names: frozenset[str] = frozenset()
+    # The body declares fields of Django's model API (`models.CharField(...)`, a relation).
+    declares_model_fields: bool = False
 
 
 @dataclass
@@ -280,6 +289,8 @@ class ProjectIndex:
                     kind = "manager"
                 for base in info.bases:
                     kind = kind or self.kind(self.resolve_class(base) or base)
+                if kind is None and info.declares_model_fields:
+                    kind = "model"
         self._kinds[qualname] = kind
         return kind
 
@@ -405,7 +416,10 @@ def _files_defining_model_classes(texts: dict[str, str]) -> list[str]:
         if found:
             headers[path] = found
     known = set().union(*_ROOT_NAMES.values())
-    selected: set[str] = set()
+    # A class declaring model fields is a model whatever its base (an abstract model from a
+    # package we cannot read): its file is read, and its subclasses with it.
+    selected: set[str] = {p for p in headers if "Field(" in texts[p]}
+    known.update(name for p in selected for name, _ in headers[p])
     changed = True
     while changed:
         changed = False
@@ -454,7 +468,10 @@ def _class_info(node: ast.ClassDef, path: str, module: str, resolve) -> ClassInf
                 continue
             relation = _relation(stmt.value, resolve)
             manager = _manager_spec(stmt.value, resolve, called=True)
-            is_field = (resolve(stmt.value.func) or ast.unparse(stmt.value.func)).endswith("Field")
+            field_class = resolve(stmt.value.func) or ""
+            is_field = (field_class or ast.unparse(stmt.value.func)).endswith("Field")
+            if relation is not None or (is_field and field_class.startswith(MODEL_FIELD_MODULES)):
+                info.declares_model_fields = True
             for name in names:
                 if relation is not None:
                     info.declared_relations.append((name, *relation))
