@@ -86,6 +86,15 @@ class Dispatch:
     def wants(self, text: str) -> bool:
         return any(needle in text for needle in self.required_texts)
 
+    def module_rules_for(self, text: str) -> RulesByType:
+        """The module rules whose text prefilter matches this file."""
+        wanted: RulesByType = defaultdict(list)
+        for node_type, rules in self.module.items():
+            for rule in rules:
+                if any(needle in text for needle in rule.requires_text):
+                    wanted[node_type].append(rule)
+        return wanted
+
 
 class HelperProbe:
     """Whether a sync function, called from async code, does something unsafe itself."""
@@ -111,57 +120,119 @@ def _is_generator(function: ast.FunctionDef) -> bool:
     return any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in iter_scope_nodes(function.body))
 
 
+# Fields that never hold child nodes a rule looks at (names, flags, expression contexts).
+_LEAF_FIELDS = frozenset({"ctx", "id", "attr", "arg", "asname", "module", "level", "kind", "name", "names", "is_async", "conversion", "type_comment"})
+_child_fields: dict[type, tuple[str, ...]] = {}
+
+
+def _children(node: ast.AST) -> list[ast.AST]:
+    """The child nodes, in source order (faster than `ast.iter_child_nodes`)."""
+    fields = _child_fields.get(type(node))
+    if fields is None:
+        fields = _child_fields[type(node)] = tuple(f for f in node._fields if f not in _LEAF_FIELDS)
+    children: list[ast.AST] = []
+    for name in fields:
+        value = getattr(node, name, None)
+        if isinstance(value, ast.AST):
+            children.append(value)
+        elif isinstance(value, list):
+            children.extend(v for v in value if isinstance(v, ast.AST))
+    return children
+
+
 def _walk_body(scope: Scope, ctx: Context, rules: RulesByType) -> Iterable[Diagnostic]:
     """Event-loop rules over one function body, as if it ran on the loop (helper probes)."""
-    stack: list[tuple[ast.AST, tuple[ast.AST, ...]]] = [(n, ()) for n in reversed(scope.node.body)]
-    while stack:
-        node, parents = stack.pop()
-        for rule in rules.get(type(node), ()):
-            ctx.parents = parents
-            yield from rule.check(node, ctx)
-        if not isinstance(node, (*_FUNCTIONS, ast.Lambda, ast.ClassDef)):
-            child_parents = (*parents, node)
-            stack.extend((child, child_parents) for child in reversed(list(ast.iter_child_nodes(node))))
+    yield from _walk(scope.node.body, (), ctx, scope, in_loop=True, owner=None, loop_rules=rules, module_rules={}, file=None)
 
 
-def _walk_module(file: FileModel, ctx: Context, dispatch: Dispatch) -> Iterable[Diagnostic]:
-    """The single traversal: each node once, with its parents, the innermost function scope,
-    and whether it runs on the event loop."""
-    # (node, parents, scope, owner class, on the event loop)
-    stack: list[tuple[ast.AST, tuple[ast.AST, ...], Scope | None, ast.ClassDef | None, bool]] = [
-        (file.tree, (), None, None, False)
-    ]
+_EXIT = object()  # marks the end of a node's children on the walk stack
+
+
+def _walk(
+    nodes: list[ast.AST],
+    parents: tuple[ast.AST, ...],
+    ctx: Context,
+    scope: Scope | None,
+    *,
+    in_loop: bool,
+    owner: ast.ClassDef | None,
+    loop_rules: RulesByType,
+    module_rules: RulesByType,
+    file: FileModel | None,
+) -> Iterable[Diagnostic]:
+    """Depth-first over `nodes` and their children, each node once.  The path from the root is
+    kept as a list; a tuple of it is made only for nodes some rule looks at.  Entering a function
+    opens its scope (sync or async); its decorators, defaults and annotations stay outside."""
+    path = list(parents)
+    # Stack entries: (node, scope, owner, in_loop), or _EXIT to pop the path.
+    stack: list = [(n, scope, owner, in_loop) for n in reversed(nodes)]
     while stack:
-        node, parents, scope, owner, in_loop = stack.pop()
-        ctx.parents = parents
-        ctx.scope = scope
-        if in_loop:
-            for rule in dispatch.event_loop.get(type(node), ()):
+        entry = stack.pop()
+        if entry is _EXIT:
+            path.pop()
+            continue
+        node, node_scope, node_owner, node_in_loop = entry
+        rules = module_rules.get(type(node))
+        if node_in_loop:
+            loop = loop_rules.get(type(node))
+            rules = (*loop, *rules) if loop and rules else loop or rules
+        if rules:
+            ctx.parents = tuple(path)
+            ctx.scope = node_scope
+            for rule in rules:
                 yield from rule.check(node, ctx)
-        for rule in dispatch.module.get(type(node), ()):
-            yield from rule.check(node, ctx)
-        child_scope, child_owner, child_in_loop = scope, None, in_loop
+        if file is None and isinstance(node, (*_FUNCTIONS, ast.Lambda, ast.ClassDef)):
+            continue  # a helper probe stays in the helper's own frame
+        child_scope, child_owner, child_in_loop = node_scope, None, node_in_loop
+        outside: list[ast.AST] = []
         if isinstance(node, _FUNCTIONS):
-            child_scope = file.scope_for(node, scope, owner)
+            child_scope = file.scope_for(node, node_scope, node_owner)
             child_in_loop = isinstance(node, ast.AsyncFunctionDef)
+            outside = [*node.decorator_list, node.args, *([node.returns] if node.returns else [])]
             if child_in_loop:
                 # The `async def` itself, for what its decorators do to it.
-                ctx.scope = child_scope
-                for rule in dispatch.event_loop.get(ast.AsyncFunctionDef, ()):
+                ctx.parents, ctx.scope = tuple(path), child_scope
+                for rule in loop_rules.get(ast.AsyncFunctionDef, ()):
                     yield from rule.check(node, ctx)
         elif isinstance(node, ast.Lambda):
             child_in_loop = False
         elif isinstance(node, ast.ClassDef):
             child_owner, child_in_loop = node, False
-        child_parents = (*parents, node)
-        for child in reversed(list(ast.iter_child_nodes(node))):
-            if isinstance(node, _FUNCTIONS) and (child in node.decorator_list or child is node.returns):
-                # Decorators and annotations run where the function is defined.
-                stack.append((child, child_parents, scope, owner, in_loop))
-            elif isinstance(node, _FUNCTIONS) and child is node.args:
-                stack.append((child, child_parents, scope, owner, in_loop))
+        path.append(node)
+        stack.append(_EXIT)
+        for child in reversed(_children(node)):
+            if outside and any(child is o for o in outside):
+                stack.append((child, node_scope, node_owner, node_in_loop))
             else:
-                stack.append((child, child_parents, child_scope, child_owner, child_in_loop))
+                stack.append((child, child_scope, child_owner, child_in_loop))
+
+
+def _async_functions(body: list[ast.stmt], owner: ast.ClassDef | None, file: FileModel, scope: Scope | None):
+    """(async def, enclosing scope, owner class), found through statements only: an `async def`
+    is always a statement, so expressions need not be visited to find them."""
+    for stmt in body:
+        if isinstance(stmt, ast.AsyncFunctionDef):
+            yield stmt, scope, owner
+        elif isinstance(stmt, ast.FunctionDef):
+            yield from _async_functions(stmt.body, None, file, file.scope_for(stmt, scope, owner))
+        elif isinstance(stmt, ast.ClassDef):
+            yield from _async_functions(stmt.body, stmt, file, scope)
+        else:
+            for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+                block = getattr(stmt, field, None)
+                if block:
+                    yield from _async_functions(block, owner, file, scope)
+
+
+def _walk_module(file: FileModel, ctx: Context, dispatch: Dispatch, module_rules: RulesByType) -> Iterable[Diagnostic]:
+    """The single traversal.  With no module rule wanting this file, only the `async def`s are
+    walked (found through statements); otherwise every node, once."""
+    common = dict(loop_rules=dispatch.event_loop, module_rules=module_rules, file=file)
+    if module_rules:
+        yield from _walk([file.tree], (), ctx, None, in_loop=False, owner=None, **common)
+        return
+    for function, scope, owner in _async_functions(file.tree.body, None, file, None):
+        yield from _walk([function], (), ctx, scope, in_loop=False, owner=owner, **common)
 
 
 def lint_source(
@@ -184,7 +255,8 @@ def lint_source(
     file = FileModel(tree, module, is_package, index)
     helpers = HelperProbe(source, file, settings.target, dispatch)
     ctx = Context(source, file, settings.target, None, (), helpers)
-    unique = {(d.code, d.start, d.end): d for d in _walk_module(file, ctx, dispatch)}
+    module_rules = dispatch.module_rules_for(source.text)
+    unique = {(d.code, d.start, d.end): d for d in _walk_module(file, ctx, dispatch, module_rules)}
     return sorted(
         (d for d in unique.values() if not suppressed(source, d)), key=lambda d: (d.start, d.code)
     )

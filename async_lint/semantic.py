@@ -253,11 +253,16 @@ class Scope:
             if isinstance(s, ast.FunctionDef)
         }
 
+    @cached_property
+    def local_names(self) -> frozenset[str]:
+        """The names this function binds, found syntactically (no inference)."""
+        return frozenset(_bound_names(self.node))
+
     def binds(self, name: str) -> bool:
         """Whether `name` is a local of this function or an enclosing one."""
         scope: Scope | None = self
         while scope is not None:
-            if name in scope.bindings:
+            if name in scope.local_names:
                 return True
             scope = scope.parent
         return False
@@ -285,6 +290,25 @@ def _is_async_twin(base: object, method: str) -> bool:
     if twins is None and isinstance(base, (Instance, LazyUser)) and base.model is not None and base.model.is_user:
         twins = api.USER_METHODS
     return twins is not None and method.startswith("a") and method[1:] in twins
+
+
+def _bound_names(function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> Iterator[str]:
+    arguments = function.args
+    for arg in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs, arguments.vararg, arguments.kwarg):
+        if arg is not None:
+            yield arg.arg
+    for node in iter_scope_nodes(function.body if isinstance(function.body, list) else [function.body]):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            yield node.id
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            yield node.name
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                yield (alias.asname or alias.name).split(".")[0]
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            yield node.name
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            yield from node.names
 
 
 def iter_scope_nodes(body: list[ast.stmt]) -> Iterator[ast.AST]:
