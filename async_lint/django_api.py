@@ -223,3 +223,81 @@ HTTP_REQUEST_CLASSES = frozenset(
     }
 )
 GET_USER_MODEL = frozenset({"django.contrib.auth.get_user_model"})
+
+# -- ASL3: sync/async method pairs Django calls for you -----------------------------------------
+
+# §2, §10: Model's a-twins since 4.2 are `sync_to_async(self.<sync>)`, so an override of the sync
+# method runs (in a thread); an override of only the a-twin is skipped by sync callers.  The
+# keyword parameters each twin passes on.
+MODEL_TWIN_SINCE: Version = (4, 2, 0)
+MODEL_METHOD_PARAMETERS: dict[str, frozenset[str]] = {
+    "save": frozenset({"force_insert", "force_update", "using", "update_fields"}),
+    "delete": frozenset({"using", "keep_parents"}),
+    "refresh_from_db": frozenset({"using", "fields", "from_queryset"}),
+}
+# §4d (5.2 source): the backend a-methods that are native re-implementations, so a subclass's
+# override of the sync method is skipped on the async path.  BaseBackend's aauthenticate,
+# aget_user, aget_user_permissions and aget_group_permissions delegate (`sync_to_async(self.x)`).
+AUTH_BACKEND_TWIN_SINCE: Version = (5, 2, 0)
+BASE_BACKEND = "django.contrib.auth.backends.BaseBackend"
+MODEL_BACKENDS = frozenset(
+    f"django.contrib.auth.backends.{n}"
+    for n in ("ModelBackend", "AllowAllUsersModelBackend", "RemoteUserBackend", "AllowAllUsersRemoteUserBackend")
+)
+BACKEND_METHODS = frozenset(
+    "authenticate get_user get_user_permissions get_group_permissions get_all_permissions"
+    " has_perm has_module_perms".split()
+)
+BASE_BACKEND_NATIVE = frozenset({"get_all_permissions", "has_perm"})
+# BaseBackend has no has_module_perms/ahas_module_perms: the async module-permission check
+# (models.py `_auser_has_module_perms`) skips backends without `ahas_module_perms`.
+BASE_BACKEND_WITHOUT_TWIN = frozenset({"has_module_perms"})
+# §4c: UserManager's acreate_user/acreate_superuser go to `_acreate_user` (native, 5.2);
+# BaseUserManager/GroupManager.aget_by_natural_key is `self.aget(...)` (5.2).
+USER_MANAGER_CLASSES = frozenset({"django.contrib.auth.models.UserManager"})
+NATURAL_KEY_MANAGER_CLASSES = frozenset(
+    {
+        "django.contrib.auth.models.UserManager",
+        "django.contrib.auth.base_user.BaseUserManager",
+        "django.contrib.auth.models.BaseUserManager",
+        "django.contrib.auth.models.GroupManager",
+    }
+)
+USER_MANAGER_OVERRIDES: dict[str, str] = {
+    "create_user": "acreate_user",
+    "create_superuser": "acreate_superuser",
+    "_create_user": "_acreate_user",
+}
+# §4c: PermissionsMixin's a-methods (5.2) ask the backends, never the sync override;
+# AbstractBaseUser.acheck_password (5.0) hashes natively.
+USER_PERMISSION_METHODS = frozenset(
+    "has_perm has_perms has_module_perms get_all_permissions get_user_permissions"
+    " get_group_permissions".split()
+)
+PERMISSIONS_MIXINS = frozenset(
+    {"django.contrib.auth.models.PermissionsMixin", "django.contrib.auth.models.AbstractUser"}
+)
+CHECK_PASSWORD_SINCE: Version = (5, 0, 0)
+
+# -- ASL4: middleware and class-based views ------------------------------------------------------
+
+# §7: flags read from the middleware factory; defaults sync_capable=True, async_capable=False.
+MIDDLEWARE_MIXIN = "django.utils.deprecation.MiddlewareMixin"
+MIDDLEWARE_FLAG_DECORATORS: dict[str, tuple[bool, bool]] = {  # (sync_capable, async_capable)
+    "django.utils.decorators.sync_only_middleware": (True, False),
+    "django.utils.decorators.async_only_middleware": (False, True),
+    "django.utils.decorators.sync_and_async_middleware": (True, True),
+}
+# §9: markcoroutinefunction/iscoroutinefunction are in asgiref from 3.6, which Django requires
+# from 4.2; before that Django marked with `_is_coroutine = asyncio.coroutines._is_coroutine`.
+MARK_COROUTINE_SINCE: Version = (4, 2, 0)
+MARK_COROUTINE_FUNCTIONS = frozenset({"asgiref.sync.markcoroutinefunction", "inspect.markcoroutinefunction"})
+IS_COROUTINE_FUNCTIONS = frozenset(
+    {"asgiref.sync.iscoroutinefunction", "inspect.iscoroutinefunction", "asyncio.iscoroutinefunction"}
+)
+LEGACY_COROUTINE_MARKER = "asyncio.coroutines._is_coroutine"
+# §8: async class-based view handlers (View.view_is_async) since 4.1; method_decorator keeps an
+# async method async since 5.2.
+ASYNC_VIEW_HANDLERS_SINCE: Version = (4, 1, 0)
+ASYNC_METHOD_DECORATOR_SINCE: Version = (5, 2, 0)
+METHOD_DECORATOR = "django.utils.decorators.method_decorator"

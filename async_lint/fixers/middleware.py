@@ -1,0 +1,190 @@
+"""Edits that make Django see a middleware as what it is: `markcoroutinefunction(self)` at the end
+of `__init__`, the `sync_capable`/`async_capable` class attributes, a flag decorator on a
+middleware factory function, and `markcoroutinefunction(obj)` in place of the legacy
+`obj._is_coroutine = asyncio.coroutines._is_coroutine`."""
+
+from __future__ import annotations
+
+import ast
+
+from .. import django_api as api
+from ..context import Context
+from ..diagnostics import Edit
+from .imports import ensure_import
+
+
+def _bound_name(ctx: Context, qualnames: frozenset[str] | set[str]) -> str | None:
+    for alias, qualname in ctx.file.imports.items():
+        if qualname in qualnames:
+            return alias
+    return None
+
+
+def asgiref_names(ctx: Context, *names: str) -> tuple[list[str], tuple[Edit, ...]] | None:
+    """The names to call `asgiref.sync.<name>` (or inspect's, when that is what the file
+    imports) by, and the import edits they need: one `from asgiref.sync import ...`."""
+    aliases, missing = [], []
+    for name in names:
+        alias = _bound_name(ctx, {f"asgiref.sync.{name}", f"inspect.{name}"})
+        aliases.append(alias or name)
+        if alias is None:
+            missing.append(name)
+    if not missing:
+        return aliases, ()
+    edits = ensure_import(ctx, "asgiref.sync", missing[0])
+    if edits is None or any(ensure_import(ctx, "asgiref.sync", n) is None for n in missing[1:]):
+        return None
+    if len(missing) > 1 and edits:
+        # One line (or one extension of the existing import) for all of them.
+        edit = edits[0]
+        if edit.content.startswith("from "):
+            content = edit.content.replace(f"import {missing[0]}", "import " + ", ".join(missing), 1)
+        else:
+            content = "".join(f", {n}" for n in missing)
+        edits = (Edit(edit.start, edit.end, content),)
+    return aliases, edits
+
+
+def _module_import(ctx: Context, module: str) -> tuple[str, tuple[Edit, ...]] | None:
+    """`import asyncio`, added after the leading imports unless the file already binds it."""
+    alias = next((a for a, q in ctx.file.imports.items() if q == module), None)
+    if alias is not None:
+        return alias, ()
+    if module in ctx.file.imports or module in ctx.file.module_functions or module in ctx.file.module_classes:
+        return None
+    body = ctx.file.tree.body
+    anchor = None
+    for position, stmt in enumerate(body):
+        docstring = position == 0 and isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
+        if docstring or isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            anchor = stmt
+        else:
+            break
+    line = f"import {module}{ctx.source.newline}"
+    if anchor is None:
+        return module, (Edit(0, 0, line),)
+    if anchor.end_lineno < len(ctx.source.line_starts):
+        offset = ctx.source.line_starts[anchor.end_lineno]
+        return module, (Edit(offset, offset, line),)
+    end = len(ctx.source.text)
+    return module, (Edit(end, end, ctx.source.newline + line.rstrip("\r\n")),)
+
+
+def _line_end(ctx: Context, node: ast.AST) -> int:
+    row = node.end_lineno
+    end = ctx.source.line_starts[row] if row < len(ctx.source.line_starts) else len(ctx.source.text)
+    while end > 0 and ctx.source.text[end - 1] in "\r\n":
+        end -= 1
+    return end
+
+
+def _indent_of(ctx: Context, node: ast.AST) -> str | None:
+    start = ctx.source.line_starts[node.lineno - 1]
+    indent = ctx.source.text[start : ctx.source.start(node)]
+    return indent if not indent.strip() else None
+
+
+def mark_in_init(ctx: Context, init: ast.FunctionDef, get_response: str, guarded: bool) -> tuple[Edit, ...] | None:
+    """`markcoroutinefunction(self)` (under `if iscoroutinefunction(get_response):` when
+    `guarded`) as the last statement of `__init__`.  Before Django 4.2 (asgiref < 3.6 has no
+    marker) the legacy `self._is_coroutine = asyncio.coroutines._is_coroutine`, as Django 3.1–4.1
+    itself did."""
+    last = init.body[-1]
+    indent = _indent_of(ctx, last)
+    if indent is None or last.lineno == init.lineno or isinstance(last, (ast.Return, ast.Raise)):
+        return None
+    edits: list[Edit] = []
+    if ctx.target >= api.MARK_COROUTINE_SINCE:
+        wanted = ("iscoroutinefunction", "markcoroutinefunction") if guarded else ("markcoroutinefunction",)
+        found = asgiref_names(ctx, *wanted)
+        if found is None:
+            return None
+        names, imports = found
+        statement = f"{names[-1]}(self)"
+        test = f"{names[0]}({get_response})"
+        edits += imports
+    else:
+        module = _module_import(ctx, "asyncio")
+        if module is None:
+            return None
+        statement = f"self._is_coroutine = {module[0]}.coroutines._is_coroutine"
+        test = f"{module[0]}.iscoroutinefunction({get_response})"
+        edits += module[1]
+    newline = ctx.source.newline
+    step = _step(ctx, init)
+    text = f"{newline}{indent}if {test}:{newline}{indent}{step}{statement}" if guarded else f"{newline}{indent}{statement}"
+    end = _line_end(ctx, last)
+    edits.append(Edit(end, end, text))
+    return tuple(sorted(set(edits)))
+
+
+def _step(ctx: Context, function: ast.FunctionDef) -> str:
+    """One level of indentation as the function writes it."""
+    outer = _indent_of(ctx, function) or ""
+    inner = _indent_of(ctx, function.body[0]) or outer + "    "
+    return inner[len(outer) :] or "    "
+
+
+def set_flags(
+    ctx: Context, node: ast.ClassDef, assignments: dict[str, ast.Assign], wanted: dict[str, bool]
+) -> tuple[Edit, ...] | None:
+    """Set each flag of `wanted` as a class attribute: change an existing assignment's value, or
+    add the line at the top of the class body (after its docstring)."""
+    edits: list[Edit] = []
+    missing = []
+    for name, value in wanted.items():
+        existing = assignments.get(name)
+        if existing is None:
+            missing.append(f"{name} = {value}")
+        elif not (isinstance(existing.value, ast.Constant) and existing.value.value is value):
+            edits.append(Edit(ctx.source.start(existing.value), ctx.source.end(existing.value), str(value)))
+    if missing:
+        body = node.body
+        first = body[1] if len(body) > 1 and _is_docstring(body[0]) else body[0]
+        if _is_docstring(body[0]) and len(body) == 1:
+            first = None
+        anchor = first or body[0]
+        indent = _indent_of(ctx, anchor)
+        if indent is None or anchor.lineno == node.lineno:
+            return None
+        newline = ctx.source.newline
+        if first is not None:
+            start = ctx.source.line_starts[first.lineno - 1]
+            if isinstance(first, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                start = ctx.source.line_starts[min([first.lineno, *(d.lineno for d in first.decorator_list)]) - 1]
+            lines = "".join(f"{indent}{line}{newline}" for line in missing)
+            separated = isinstance(first, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            edits.append(Edit(start, start, lines + (newline if separated else "")))
+        else:
+            end = _line_end(ctx, anchor)
+            edits.append(Edit(end, end, "".join(f"{newline}{indent}{line}" for line in missing)))
+    return tuple(sorted(edits))
+
+
+def _is_docstring(stmt: ast.stmt) -> bool:
+    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str)
+
+
+def add_decorator(ctx: Context, function: ast.FunctionDef, name: str) -> tuple[Edit, ...] | None:
+    """`@name` (imported from django.utils.decorators) as the outermost decorator."""
+    imports = ensure_import(ctx, "django.utils.decorators", name)
+    top = function.decorator_list[0] if function.decorator_list else function
+    # A decorator's node starts after its `@`: take the indentation of the `def`.
+    indent = _indent_of(ctx, function)
+    if imports is None or indent is None:
+        return None
+    start = ctx.source.line_starts[top.lineno - 1]
+    decorator = f"{indent}@{name}{ctx.source.newline}"
+    # An import added at the same offset (a file with no import before the function) goes first.
+    before = "".join(e.content for e in imports if e.start == e.end == start)
+    others = [e for e in imports if not e.start == e.end == start]
+    return tuple(sorted((Edit(start, start, before + decorator), *others)))
+
+
+def replace_legacy_marker(ctx: Context, assignment: ast.Assign, target: ast.expr) -> tuple[Edit, ...] | None:
+    found = asgiref_names(ctx, "markcoroutinefunction")
+    if found is None:
+        return None
+    (name,), imports = found
+    edit = Edit(ctx.source.start(assignment), ctx.source.end(assignment), f"{name}({ctx.text(target)})")
+    return tuple(sorted((edit, *imports)))

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import ast
+
+from .. import django_api as api
+from ..diagnostics import Applicability, Fix
+from ..fixers.middleware import add_decorator
+from ..semantic import iter_scope_nodes
+from .asl3_shared import header_diagnostic
+from .base import MODULE, Invalid, Rule, Valid
+
+_FACTORY = "def timing_middleware(get_response):\n    async def middleware(request):\n        return await get_response(request)\n\n    return middleware\n"
+
+
+class FunctionMiddlewareFlags(Rule):
+    """A function middleware that returns an `async def` but is not decorated with
+    `@async_only_middleware` or `@sync_and_async_middleware`.
+
+    ## What it does
+    Flags a middleware factory, a function whose first parameter is `get_response`, that
+    returns an `async def` it defines, when neither a flag decorator from
+    `django.utils.decorators` nor an `async_capable` assignment tells Django about it.
+
+    ## Why is this bad?
+    Django reads `sync_capable`/`async_capable` from the factory; without them it is a
+    sync-only middleware, called with a sync `get_response`.  The inner `await
+    get_response(request)` then awaits a response object, and the chain around it treats the
+    coroutine as a response: requests fail.
+
+    ## Fix
+    Adds `@async_only_middleware` (imported from `django.utils.decorators`), or
+    `@sync_and_async_middleware` when the factory also returns a sync function.
+
+    ## Fix safety
+    Safe when only an async function is returned (the middleware could not work before).
+    Unsafe with both: Django starts to use the async one.
+    """
+
+    code = "ASL405"
+    name = "function-middleware-flags"
+    node_types = (ast.FunctionDef,)
+    looks_at = MODULE
+    requires_text = ("get_response",)
+    counts_in_helpers = False
+
+    INVALID = [
+        Invalid(
+            _FACTORY,
+            fixed="from django.utils.decorators import async_only_middleware\n@async_only_middleware\n" + _FACTORY,
+        ),
+        Invalid(
+            "from asgiref.sync import iscoroutinefunction\n\n\ndef timing_middleware(get_response):\n    if iscoroutinefunction(get_response):\n        async def middleware(request):\n            return await get_response(request)\n    else:\n        def middleware(request):\n            return get_response(request)\n    return middleware\n",
+            unsafe_fixed="from asgiref.sync import iscoroutinefunction\nfrom django.utils.decorators import sync_and_async_middleware\n\n\n@sync_and_async_middleware\ndef timing_middleware(get_response):\n    if iscoroutinefunction(get_response):\n        async def middleware(request):\n            return await get_response(request)\n    else:\n        def middleware(request):\n            return get_response(request)\n    return middleware\n",
+        ),
+    ]
+    VALID = [
+        Valid("from django.utils.decorators import async_only_middleware\n\n\n@async_only_middleware\n" + _FACTORY),
+        Valid(_FACTORY + "\n\ntiming_middleware.async_capable = True\ntiming_middleware.sync_capable = False\n"),
+        Valid("def timing_middleware(get_response):\n    def middleware(request):\n        return get_response(request)\n\n    return middleware\n"),
+        Valid("def handler(scope):\n    async def app(receive, send):\n        pass\n\n    return app\n"),
+    ]
+
+    def check(self, node, ctx):
+        params = [a.arg for a in (*node.args.posonlyargs, *node.args.args)]
+        if not params or params[0] != "get_response":
+            return
+        for decorator in node.decorator_list:
+            target = decorator.func if isinstance(decorator, ast.Call) else decorator
+            if ctx.file.qualname_of(target) in api.MIDDLEWARE_FLAG_DECORATORS:
+                return
+        if any(
+            isinstance(stmt, ast.Assign)
+            and any(
+                isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == node.name
+                and t.attr in ("async_capable", "sync_capable")
+                for t in stmt.targets
+            )
+            for stmt in ctx.file.tree.body
+        ):
+            return
+        inner = {}
+        returned = set()
+        for child in iter_scope_nodes(node.body):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                inner.setdefault(child.name, set()).add(isinstance(child, ast.AsyncFunctionDef))
+            elif isinstance(child, ast.Return) and isinstance(child.value, ast.Name):
+                returned.add(child.value.id)
+        kinds = set().union(*(inner.get(name, set()) for name in returned)) if returned else set()
+        if True not in kinds:
+            return
+        both = False in kinds
+        decorator = "sync_and_async_middleware" if both else "async_only_middleware"
+        edits = add_decorator(ctx, node, decorator)
+        fix = Fix(f"Decorate with `@{decorator}`", edits, Applicability.UNSAFE if both else Applicability.SAFE) if edits else None
+        yield header_diagnostic(
+            ctx,
+            self.code,
+            node,
+            f"`{node.name}` returns an `async def` middleware but has no `@{decorator}`: Django treats a middleware "
+            "factory without flags as sync-only and calls it with a sync `get_response`",
+            fix,
+        )
