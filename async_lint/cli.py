@@ -11,7 +11,7 @@ import sys
 
 from rich.console import Console
 
-from . import __version__
+from . import __version__, twins_cli
 from .config import ConfigError, detect_target, load_config
 from .discovery import MissingPath
 from .django_api import format_version
@@ -21,7 +21,7 @@ from .output import json as json_output
 from .rules import RULES
 from .runner import Options, Run, UnknownSelector, resolve_codes
 
-SUBCOMMANDS = ("check", "rule", "rules")
+SUBCOMMANDS = ("check", "rule", "rules", "twins")
 
 
 def _codes(value: str) -> list[str]:
@@ -48,10 +48,15 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--output-format", choices=FORMATS, default="full", help="default: full (colour only on a terminal)")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings remain")
     check.add_argument("--config", metavar="PYPROJECT", help="read [tool.async-lint] from this file")
+    check.add_argument(
+        "--no-respect-gitignore", dest="respect_gitignore", action="store_false", default=None,
+        help="check files that .gitignore files exclude",
+    )
 
     rule = commands.add_parser("rule", help="print a rule's documentation")
     rule.add_argument("code")
     commands.add_parser("rules", help="list every rule")
+    twins_cli.add_parser(commands)
     return parser
 
 
@@ -69,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
             return _print_rule(args.code)
         if args.command == "rules":
             return _print_rules()
+        if args.command == "twins":
+            return twins_cli.run(args)
         return _check(args)
     except KeyboardInterrupt:
         return 130
@@ -93,6 +100,8 @@ def _error(message: str) -> int:
 def _check(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.paths, args.config)
+        if args.respect_gitignore is not None:
+            config.respect_gitignore = args.respect_gitignore
         target, target_origin = detect_target(config, args.target_version)
         select = args.select if args.select is not None else config.select
         enabled = resolve_codes(
@@ -116,6 +125,10 @@ def _check(args: argparse.Namespace) -> int:
         report = Run(options, config).execute()
     except MissingPath as error:
         return _error(f"no such file or directory: {error}")
+    if report.files_checked == 0:
+        # As ruff does: an empty run is not a clean bill of health.
+        hint = " (.gitignore files exclude them? see --no-respect-gitignore)" if config.respect_gitignore else ""
+        print(f"async-lint: warning: no Python files found under the given paths{hint}", file=sys.stderr)
 
     if args.diff:
         for path, (before, after) in sorted(report.changes.items()):

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .django_api import Version, format_version, parse_version
+from .twins import CANONICAL_SIDES, TwinSettings
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -29,6 +30,13 @@ OPTIONS: dict[str, str] = {
     "extend-exclude": _LIST_OF_STRINGS,
     "per-file-ignores": "a table of glob = [codes]",
     "target-version": 'a string such as "5.0"',
+    "respect-gitignore": "true or false",
+    "twins": "a table with `canonical` and `patterns` (ASL5)",
+}
+# `twins.<key>`: `twins.canonical = "async"` or a `[tool.async-lint.twins]` table (ASL5).
+TWIN_OPTIONS: dict[str, str] = {
+    "canonical": '"async" or "sync": the twin the other is regenerated from',
+    "patterns": 'a list of name patterns with one "{}" for the sync name, such as ["a{}", "{}_async"]',
 }
 
 
@@ -48,8 +56,10 @@ class Config:
     ignore: list[str] = field(default_factory=list)
     exclude: list[str] = field(default_factory=list)
     extend_exclude: list[str] = field(default_factory=list)
+    respect_gitignore: bool = True
     per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
     target_version: Version | None = None
+    twins: TwinSettings = field(default_factory=TwinSettings)
     pyproject: dict = field(default_factory=dict)
 
 
@@ -130,6 +140,10 @@ def _apply(config: Config, pyproject: Path, key: str, value: object) -> None:
         ):
             raise ConfigError(f"{where} must be {expected}, got {value!r}")
         config.per_file_ignores = {k: list(v) for k, v in value.items()}
+    elif key == "respect-gitignore":
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where} must be {expected}, got {value!r}")
+        config.respect_gitignore = value
     elif key == "target-version":
         if not isinstance(value, str):
             raise ConfigError(f"{where} must be {expected}, got {value!r}")
@@ -137,6 +151,32 @@ def _apply(config: Config, pyproject: Path, key: str, value: object) -> None:
             config.target_version = parse_version(value)
         except ValueError as error:
             raise ConfigError(f"{where}: {error}") from None
+    elif key == "twins":
+        config.twins = _twin_settings(pyproject, value)
+
+
+def _twin_settings(pyproject: Path, table: object) -> TwinSettings:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{pyproject}: [tool.async-lint] twins must be {OPTIONS['twins']}, got {table!r}")
+    settings = TwinSettings()
+    for key, value in table.items():
+        where = f"{pyproject}: [tool.async-lint] twins.{key}"
+        if key not in TWIN_OPTIONS:
+            known = ", ".join(f"twins.{k}" for k in TWIN_OPTIONS)
+            raise ConfigError(f"{pyproject}: unknown key `twins.{key}` in [tool.async-lint] (known: {known})")
+        if key == "canonical":
+            if value not in CANONICAL_SIDES:
+                raise ConfigError(f"{where} must be {TWIN_OPTIONS[key]}, got {value!r}")
+            settings = TwinSettings(settings.patterns, value)
+        elif key == "patterns":
+            if not (
+                isinstance(value, list)
+                and value
+                and all(isinstance(v, str) and v.count("{}") == 1 and v.replace("{}", "x").isidentifier() for v in value)
+            ):
+                raise ConfigError(f"{where} must be {TWIN_OPTIONS[key]}, got {value!r}")
+            settings = TwinSettings(tuple(value), settings.canonical)
+    return settings
 
 
 # -- target version ------------------------------------------------------------------------

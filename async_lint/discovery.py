@@ -42,9 +42,9 @@ def discover(paths: list[str], config: Config) -> list[str]:
         if os.path.isfile(path):
             found.add(path)
             continue
-        gitignores = _enclosing_gitignores(path, config.root)
+        gitignores = _enclosing_gitignores(path, config.root) if config.respect_gitignore else {}
         for directory, subdirectories, files in os.walk(path):
-            spec = _gitignore(directory)
+            spec = _gitignore(directory) if config.respect_gitignore else None
             if spec is not None:
                 gitignores[directory] = spec
             kept = []
