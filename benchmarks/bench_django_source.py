@@ -16,7 +16,8 @@ What is measured, all side by side in this one process:
 * async-lint in-process: `async_lint.cli.main(["check", TREE, "--output-format", "json",
   "--exit-zero"])` with stdout captured, best of N (no interpreter start, no imports);
 * async-lint subprocess: the same command line as a user runs it (what the `async-lint` console
-  script runs, with this interpreter and environment), wall time best of N, peak RSS from wait4();
+  script runs, with this interpreter and environment), wall time best of N, peak RSS from GNU
+  time (see run_child);
 * tracemalloc peak of one more in-process run (untimed: tracemalloc slows Python down a lot);
 * optionally cProfile of one in-process run (--profile), and flake8 --select ASYNC
   (--with-flake8-async, it takes minutes).
@@ -159,20 +160,47 @@ def lint_in_process(tree: str, profiler: cProfile.Profile | None = None) -> InPr
     return InProcessResult(seconds, cpu, gc_cpu[0], code, out.getvalue(), err.getvalue())
 
 
+GNU_TIME = "/usr/bin/time"
+
+
+def _has_gnu_time() -> bool:
+    if not os.access(GNU_TIME, os.X_OK):
+        return False
+    probe = subprocess.run(
+        [GNU_TIME, "-f", "%M", "true"], capture_output=True, text=True, stdin=subprocess.DEVNULL
+    )
+    return probe.returncode == 0 and probe.stderr.strip().isdigit()
+
+
+HAS_GNU_TIME = _has_gnu_time()
+
+
 def run_child(argv: list[str], cwd: str) -> tuple[float, int, int, str, str, float]:
-    """(wall seconds, exit code, peak RSS in KiB, stdout, stderr, CPU seconds) of one child."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    """(wall seconds, exit code, peak RSS in KiB, stdout, stderr, CPU seconds) of one child.
+
+    The peak RSS comes from GNU time when there is one: Linux carries a process's peak RSS across
+    fork and exec, so wait4()'s ru_maxrss of a child of this (large) process reports at least
+    this process's own peak.  Without GNU time that overstated number is all there is."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.NamedTemporaryFile("r", suffix=".rss") as rss_file:
+        if HAS_GNU_TIME:
+            argv = [GNU_TIME, "-f", "%M", "-o", rss_file.name, *argv]
         start = time.perf_counter()
         process = subprocess.Popen(argv, cwd=cwd, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - start
         process.returncode = os.waitstatus_to_exitcode(status)
+        peak = usage.ru_maxrss  # KiB on Linux
+        if HAS_GNU_TIME:
+            # "Command exited with non-zero status N" may come first; the number is last.
+            words = rss_file.read().split()
+            peak = int(words[-1]) if words and words[-1].isdigit() else peak
         out.seek(0)
         err.seek(0)
         return (
             seconds,
             process.returncode,
-            usage.ru_maxrss,  # KiB on Linux
+            peak,
             out.read().decode("utf-8", "replace"),
             err.read().decode("utf-8", "replace"),
             usage.ru_utime + usage.ru_stime,
@@ -332,7 +360,8 @@ def main(argv: list[str] | None = None) -> int:
     _, traced_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     del traced
-    print(f"peak memory:        {peak_rss:.0f} MB max RSS of the async-lint process; "
+    how = "GNU time" if HAS_GNU_TIME else "wait4, overstated: includes this script's own peak"
+    print(f"peak memory:        {peak_rss:.0f} MB max RSS of the async-lint process ({how}); "
           f"{traced_peak / 2**20:.0f} MB tracemalloc peak in-process")
     floor_child = run_child([sys.executable, "-c", _FLOOR_CHILD, tree], tree)
     print(f"  (a process that only reads and ast.parses the same files: "
