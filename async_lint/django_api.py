@@ -37,7 +37,12 @@ class Twin:
     delegates_until: Version = ANY
     note: str = ""
 
+    # Versions in which the twin exists but is broken, so a fix must not use it.
+    broken: tuple[Version, Version] | None = None
+
     def available(self, target: Version) -> bool:
+        if self.broken is not None and self.broken[0] <= target <= self.broken[1]:
+            return False
         return target >= self.since
 
     def keeps_behaviour(self, target: Version) -> bool:
@@ -93,7 +98,11 @@ MODEL_METHOD_PREFIXES_WITHOUT_TWIN = ("get_next_by_", "get_previous_by_")
 # (5.1 already for update_session_auth_hash, which moved to the native session API).
 AUTH_FUNCTIONS: dict[str, Twin] = {
     **_twins("authenticate login logout get_user", (5, 0, 0), delegates_until=(5, 1, 99)),
-    **_twins("update_session_auth_hash", (5, 0, 0), delegates_until=(5, 0, 99)),
+    # 5.1–5.2's native twin reads `request.user` synchronously and raises (ticket #36561,
+    # fixed in 6.0).
+    **_twins(
+        "update_session_auth_hash", (5, 0, 0), delegates_until=(5, 0, 99), broken=((5, 1, 0), (5, 2, 99))
+    ),
 }
 # §4c: methods of the user model and its manager.  All native (no delegation) from the start.
 USER_METHODS: dict[str, Twin] = {
@@ -117,6 +126,8 @@ SESSION_METHODS: dict[str, Twin] = _twins(
     (5, 1, 0),
 )
 SESSION_SINCE: Version = (5, 1, 0)
+# Every session coroutine: the method twins, and `aset` for `session[key] = value`.
+SESSION_COROUTINES = frozenset({twin.twin for twin in SESSION_METHODS.values()} | {"aset"})
 
 # §5b: BaseCache, since 4.0, every twin delegates.
 CACHE_METHODS: dict[str, Twin] = _twins(
@@ -165,6 +176,23 @@ TRANSACTION_FUNCTIONS = frozenset(
 # §5f: sync Paginator, async twin class since 6.0.
 PAGINATOR_CLASSES = frozenset({"django.core.paginator.Paginator"})
 ASYNC_PAGINATOR_SINCE: Version = (6, 0, 0)
+
+# Twins used only to read sync/async twin pairs alike (ASL5): calls no ASL1 rule rewrites.
+# §1a, §5f: async generators (`async for`, never `await`).
+ASYNC_GENERATOR_METHODS: dict[str, Twin] = {
+    "iterator": Twin("iterator", "aiterator", (4, 1, 0)),
+    "get_elided_page_range": Twin("get_elided_page_range", "aget_elided_page_range", (6, 0, 0)),
+}
+# §5f: AsyncPaginator / AsyncPage methods.
+PAGINATOR_METHODS: dict[str, Twin] = _twins(
+    "validate_number page get_page has_next has_previous has_other_pages next_page_number"
+    " previous_page_number start_index end_index",
+    (6, 0, 0),
+)
+# §5h: django.tasks.
+TASK_METHODS: dict[str, Twin] = _twins("enqueue get_result call refresh", (6, 0, 0))
+# §5e: the test client.
+CLIENT_METHODS: dict[str, Twin] = _twins("login force_login logout", (5, 0, 0))
 
 # Names that bind a cache: `from django.core.cache import cache`, `caches["x"]`.
 CACHE_OBJECTS = frozenset({"django.core.cache.cache"})
@@ -219,7 +247,6 @@ HTTP_REQUEST_CLASSES = frozenset(
         "django.http.request.HttpRequest",
         "django.core.handlers.asgi.ASGIRequest",
         "django.core.handlers.wsgi.WSGIRequest",
-        "rest_framework.request.Request",
     }
 )
 GET_USER_MODEL = frozenset({"django.contrib.auth.get_user_model"})

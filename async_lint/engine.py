@@ -25,6 +25,7 @@ from .rules import RULES
 from .rules.base import EVENT_LOOP, Rule
 from .semantic import FileModel, Scope, iter_scope_nodes
 from .source import SourceFile
+from .twins import TwinSettings
 
 SYNTAX_ERROR = "ASL901"
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -34,6 +35,7 @@ _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 class LintSettings:
     target: Version
     enabled: frozenset[str] = field(default_factory=lambda: frozenset(RULES))
+    twins: TwinSettings = field(default_factory=TwinSettings)
 
 
 def parse(source: SourceFile) -> ast.Module | SyntaxError:
@@ -75,10 +77,11 @@ class Dispatch:
             if rule.node_types:
                 self.required_texts.update(rule.requires_text)
         # What makes a sync helper unsafe to call from async code (ASL117): the event-loop
-        # hazards of every rule that counts in helpers, enabled or not.
+        # hazards of the rules on by default (enabled here or not; opt-in rules such as ASL203
+        # guess, and a guess must not become a default finding).
         self.helper_hazards: RulesByType = defaultdict(list)
         for rule_class in RULES.values():
-            if rule_class.counts_in_helpers and rule_class.looks_at == EVENT_LOOP:
+            if rule_class.counts_in_helpers and rule_class.default_enabled and rule_class.looks_at == EVENT_LOOP:
                 rule = rule_class()
                 for node_type in rule.node_types:
                     self.helper_hazards[node_type].append(rule)
@@ -101,18 +104,20 @@ class HelperProbe:
 
     def __init__(self, source: SourceFile, file: FileModel, target: Version, dispatch: Dispatch):
         self.source, self.file, self.target, self.dispatch = source, file, target, dispatch
-        self._found: dict[int, Diagnostic | None] = {}
+        self._found: dict[int, list[Diagnostic]] = {}
 
-    def first_hazard(
+    def hazards(
         self, function: ast.FunctionDef, owner: ast.ClassDef | None, parent: Scope | None
-    ) -> Diagnostic | None:
+    ) -> list[Diagnostic]:
+        """What the function's own body does that is unsafe on the loop, in source order."""
         key = id(function)
         if key not in self._found:
-            self._found[key] = None  # recursion guard
+            self._found[key] = []  # recursion guard
             if not _is_generator(function):
                 scope = self.file.scope_for(function, parent, owner)
                 ctx = Context(self.source, self.file, self.target, scope)
-                self._found[key] = next(_walk_body(scope, ctx, self.dispatch.helper_hazards), None)
+                found = _walk_body(scope, ctx, self.dispatch.helper_hazards)
+                self._found[key] = sorted(found, key=lambda d: d.start)
         return self._found[key]
 
 
@@ -254,7 +259,7 @@ def lint_source(
     module, is_package = module_name_for(source.path)
     file = FileModel(tree, module, is_package, index)
     helpers = HelperProbe(source, file, settings.target, dispatch)
-    ctx = Context(source, file, settings.target, None, (), helpers)
+    ctx = Context(source, file, settings.target, None, (), helpers, settings.twins)
     module_rules = dispatch.module_rules_for(source.text)
     unique = {(d.code, d.start, d.end): d for d in _walk_module(file, ctx, dispatch, module_rules)}
     return sorted(

@@ -76,7 +76,11 @@ class Loading:
         )
 
     def loads_relation(self, name: str) -> bool:
-        return self.everything or name in self.select or name in self.prefetch
+        """`select_related("author__user")` loads `author` too."""
+        prefix = name + "__"
+        return self.everything or any(
+            path == name or path.startswith(prefix) for path in (*self.select, *self.prefetch)
+        )
 
     def defers(self, name: str) -> bool:
         return name in self.deferred or (self.only is not None and name not in self.only)
@@ -267,6 +271,50 @@ class Scope:
             scope = scope.parent
         return False
 
+    def filled_before(self, node: ast.expr) -> bool:
+        """Whether `node` is a variable whose QuerySet result cache was filled earlier in this
+        function (`async for x in qs`, `[x async for x in qs]`, `await sync_to_async(list)(qs)`)
+        and not rebound since: evaluating it again reads the cache, with no query."""
+        if not isinstance(node, ast.Name):
+            return False
+        fills, rebinds = [], []
+        for child in iter_scope_nodes(self.node.body):
+            if isinstance(child, (ast.AsyncFor, ast.comprehension)) and _names(child.iter, node.id):
+                if isinstance(child, ast.AsyncFor) or child.is_async:
+                    fills.append(child.iter.lineno)
+            elif (
+                isinstance(child, ast.Call)
+                and isinstance(child.func, ast.Call)
+                and len(child.args) == 1
+                and _names(child.args[0], node.id)
+                and self.file.qualname_of(child.func.func) in api.SYNC_TO_ASYNC
+                and any(_names(a, "list") or _names(a, "len") for a in child.func.args[:1])
+            ):
+                fills.append(child.lineno)
+            elif isinstance(child, ast.Name) and child.id == node.id and isinstance(child.ctx, ast.Store):
+                rebinds.append(child.lineno)
+        return any(
+            fill < node.lineno and not any(fill <= line < node.lineno for line in rebinds if line != fill)
+            for fill in fills
+        )
+
+    def session_loaded_before(self, node: ast.AST) -> bool:
+        """Whether an awaited `request.auser()` or session coroutine ran earlier in this function:
+        the session is then in memory, and reading it is not I/O."""
+        for child in iter_scope_nodes(self.node.body):
+            if (
+                isinstance(child, ast.Await)
+                and child.lineno < node.lineno
+                and isinstance(child.value, ast.Call)
+                and isinstance(child.value.func, ast.Attribute)
+            ):
+                receiver = self.file.infer(child.value.func.value, self)
+                if isinstance(receiver, Request) and child.value.func.attr == "auser":
+                    return True
+                if isinstance(receiver, Session) and child.value.func.attr.startswith("a"):
+                    return True
+        return False
+
     def lookup(self, name: str) -> object | None:
         scope: Scope | None = self
         while scope is not None:
@@ -277,19 +325,21 @@ class Scope:
         return self.file.module_value(name)
 
 
-_ASYNC_TWINS_BY_VALUE = {
-    Cache: api.CACHE_METHODS,
-    Session: api.SESSION_METHODS,
-    Signal: api.SIGNAL_METHODS,
-}
+_ASYNC_TWINS_BY_VALUE = {Cache: api.CACHE_METHODS, Signal: api.SIGNAL_METHODS}
 
 
 def _is_async_twin(base: object, method: str) -> bool:
     """`cache.aget`, `request.session.aset`, `signal.asend`, `user.ahas_perm`: coroutine methods."""
+    if isinstance(base, Session):
+        return method in api.SESSION_COROUTINES
     twins = _ASYNC_TWINS_BY_VALUE.get(type(base))
     if twins is None and isinstance(base, (Instance, LazyUser)) and base.model is not None and base.model.is_user:
         twins = api.USER_METHODS
     return twins is not None and method.startswith("a") and method[1:] in twins
+
+
+def _names(node: ast.AST, name: str) -> bool:
+    return isinstance(node, ast.Name) and node.id == name
 
 
 def _bound_names(function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> Iterator[str]:
@@ -642,6 +692,10 @@ class FileModel:
             if isinstance(wrapped, ast.Name) and wrapped.id == "list" and len(node.args) == 1 and scope is not None:
                 element = self._element_of(node.args[0], scope)
                 return Coroutine(Rows(element) if isinstance(element, Instance) else None)
+            # `await sync_to_async(Book.objects.get)(pk=1)`: what the sync call returns.
+            if isinstance(wrapped, ast.Attribute) and isinstance(self.infer(wrapped.value, scope), (Manager, QuerySet)):
+                direct = ast.Call(func=wrapped, args=node.args, keywords=node.keywords)
+                return Coroutine(self._infer_call(ast.copy_location(direct, node), scope))
             return Coroutine(None)
         callee = self.infer(func, scope)
         if isinstance(callee, ModelClass):
@@ -728,7 +782,10 @@ class FileModel:
         target = self.index.models.get(relation.target or "")
         if relation.is_manager:
             spec = target.managers.get("objects") if target else None
-            prefetched = instance.origin in (FETCHED, RELATED) and instance.loading.loads_relation(relation.name)
+            # A parameter's caller may have prefetched it: unknown counts as prefetched.
+            prefetched = instance.origin == PARAMETER or (
+                instance.origin in (FETCHED, RELATED) and instance.loading.loads_relation(relation.name)
+            )
             return Manager(target, spec or ManagerSpec(), relation, prefetched)
         if relation.kind == "gfk":
             return None

@@ -21,11 +21,13 @@ def method_fix(ctx: Context, call: ast.Call, twin: Twin) -> tuple[str, Fix | Non
     """Advice for the message and the fix for `receiver.<twin.sync>(...)`."""
     if twin.available(ctx.target):
         return f"use `await ….{twin.twin}()`", await_method_twin(ctx, call, twin.twin, _applicability(twin, ctx))
-    return (
-        f"use `await sync_to_async(….{twin.sync})()` (`{twin.twin}()` needs Django "
-        f"{format_version(twin.since)})",
-        wrap_call(ctx, call),
-    )
+    return f"use `await sync_to_async(….{twin.sync})()` ({_why_not(twin, ctx)})", wrap_call(ctx, call)
+
+
+def _why_not(twin: Twin, ctx: Context) -> str:
+    if ctx.target >= twin.since:
+        return f"`{twin.twin}()` is broken in Django {format_version(ctx.target)}"
+    return f"`{twin.twin}()` needs Django {format_version(twin.since)}"
 
 
 def function_fix(ctx: Context, call: ast.Call, module: str, twin: Twin) -> tuple[str, Fix | None]:
@@ -35,11 +37,7 @@ def function_fix(ctx: Context, call: ast.Call, module: str, twin: Twin) -> tuple
             f"use `await {twin.twin}()`",
             await_function_twin(ctx, call, module, twin.twin, _applicability(twin, ctx)),
         )
-    return (
-        f"use `await sync_to_async({twin.sync})()` (`{twin.twin}()` needs Django "
-        f"{format_version(twin.since)})",
-        wrap_call(ctx, call),
-    )
+    return f"use `await sync_to_async({twin.sync})()` ({_why_not(twin, ctx)})", wrap_call(ctx, call)
 
 
 def thread_fix(ctx: Context, call: ast.Call) -> tuple[str, Fix | None]:
@@ -61,3 +59,8 @@ def is_builtin(ctx: Context, name: str) -> bool:
         name in names
         for names in (file.imports, file.module_functions, file.module_classes, file.module_assignments)
     )
+
+
+def filled_before(node: ast.expr, ctx: Context) -> bool:
+    """A QuerySet variable already evaluated earlier in the function reads its cache."""
+    return ctx.scope is not None and ctx.scope.filled_before(node)

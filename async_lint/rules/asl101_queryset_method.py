@@ -5,7 +5,7 @@ import ast
 from .. import django_api as api
 from ..semantic import Manager, QuerySet
 from .base import Invalid, Rule, Valid
-from ._fix_choice import called_method, method_fix
+from ._fix_choice import called_method, filled_before, method_fix
 
 
 # On a QuerySet whose result cache is filled (a prefetched relation's `.all()`), these read the
@@ -79,8 +79,12 @@ class SyncQuerySetMethod(Rule):
         base = ctx.infer(receiver)
         if not isinstance(base, (Manager, QuerySet)) or (isinstance(base, QuerySet) and base.raw):
             return
-        if isinstance(base, QuerySet) and base.from_prefetch_cache and method in CACHE_SERVED:
-            return  # answered from the prefetch cache, no query
+        if method in CACHE_SERVED and (
+            (isinstance(base, QuerySet) and base.from_prefetch_cache)
+            or (isinstance(base, Manager) and base.prefetched)
+            or filled_before(receiver, ctx)
+        ):
+            return  # answered from a filled result cache, no query
         if isinstance(base, Manager) and (
             method in api.QUERYSET_ONLY or (base.relation is not None and method in api.RELATED_MANAGER_METHODS)
         ):

@@ -9,7 +9,7 @@ from ..fixers.iteration import async_comprehension, async_for_statement, collect
 from ..fixers.sync_to_async import wrap_call, wrap_value
 from ..semantic import QuerySet
 from .base import Invalid, Rule, Valid
-from ._fix_choice import is_builtin
+from ._fix_choice import filled_before, is_builtin
 
 # Builtins that iterate their argument(s) at once.
 CONSUMERS = frozenset(
@@ -17,9 +17,10 @@ CONSUMERS = frozenset(
 )
 
 
-def _queries(value: object) -> bool:
-    """Iterating `value` runs a query (a prefetched relation's `.all()` is served from memory)."""
-    return isinstance(value, QuerySet) and not value.from_prefetch_cache
+def _queries(value: object, node: ast.expr, ctx) -> bool:
+    """Iterating `node` runs a query: not a prefetched relation's `.all()`, nor a variable whose
+    result cache an earlier `async for` filled."""
+    return isinstance(value, QuerySet) and not value.from_prefetch_cache and not filled_before(node, ctx)
 
 
 class SyncQuerySetIteration(Rule):
@@ -95,13 +96,13 @@ class SyncQuerySetIteration(Rule):
     def check(self, node, ctx):
         if isinstance(node, ast.For):
             value = ctx.infer(node.iter)
-            if _queries(value):
+            if _queries(value, node.iter, ctx):
                 edits = async_for_statement(ctx, node)
                 fix = Fix("Use `async for`", edits) if edits else None
                 yield ctx.report(self.code, node.iter, "Iterating a QuerySet runs a query on the event loop; use `async for`", fix)
         elif isinstance(node, ast.comprehension):
             value = ctx.infer(node.iter)
-            if _queries(value) and not node.is_async:
+            if _queries(value, node.iter, ctx) and not node.is_async:
                 in_generator = isinstance(ctx.parent, ast.GeneratorExp)
                 edits = None if in_generator else async_comprehension(ctx, node)
                 fix = Fix("Use an async comprehension", edits) if edits else None
@@ -110,7 +111,7 @@ class SyncQuerySetIteration(Rule):
         elif isinstance(node.func, ast.Name) and node.func.id in CONSUMERS and is_builtin(ctx, node.func.id):
             for argument in node.args if node.func.id == "zip" else node.args[:1]:
                 value = ctx.infer(argument)
-                if _queries(value):
+                if _queries(value, argument, ctx):
                     yield ctx.report(
                         self.code,
                         node,

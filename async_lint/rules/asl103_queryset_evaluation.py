@@ -8,7 +8,7 @@ from ..fixers.expressions import can_await_here, replace_expression
 from ..fixers.iteration import element_name
 from ..semantic import QuerySet
 from .base import Invalid, Rule, Valid
-from ._fix_choice import is_builtin
+from ._fix_choice import filled_before, is_builtin
 
 _TEST_PARENTS = (ast.If, ast.While, ast.IfExp, ast.Assert)
 
@@ -75,8 +75,8 @@ class SyncQuerySetEvaluation(Rule):
             fixed="from library.models import Book\n\nasync def every_other():\n    return [book async for book in Book.objects.all()[1:9]][::2]\n",
         ),
         Invalid(
-            "from library.models import Author, Book\n\nasync def wrote(author: Author, book: Book):\n    return book not in author.books.all()\n",
-            unsafe_fixed="from library.models import Author, Book\n\nasync def wrote(author: Author, book: Book):\n    return not await author.books.all().acontains(book)\n",
+            "from library.models import Author, Book\n\nasync def wrote(pk, book: Book):\n    author = await Author.objects.aget(pk=pk)\n    return book not in author.books.all()\n",
+            unsafe_fixed="from library.models import Author, Book\n\nasync def wrote(pk, book: Book):\n    author = await Author.objects.aget(pk=pk)\n    return not await author.books.all().acontains(book)\n",
         ),
     ]
     VALID = [
@@ -84,6 +84,7 @@ class SyncQuerySetEvaluation(Rule):
         Valid("from library.models import Book\n\nasync def page():\n    return Book.objects.all()[:10]\n"),
         Valid("from library.models import Book\n\nasync def check(qs=None):\n    return qs is None\n"),
         Valid("async def count(items: list):\n    return len(items), items[0], 3 in items\n"),
+        Valid("from library.models import Book\n\nasync def titles():\n    books = Book.objects.all()\n    async for book in books:\n        print(book)\n    return len(books), bool(books), books[0]\n"),
     ]
 
     def check(self, node, ctx):
@@ -111,7 +112,7 @@ class SyncQuerySetEvaluation(Rule):
             return
         argument = node.args[0]
         value = ctx.infer(argument)
-        if not isinstance(value, QuerySet) or value.raw or value.from_prefetch_cache:
+        if not isinstance(value, QuerySet) or value.raw or value.from_prefetch_cache or filled_before(argument, ctx):
             return
         twin = "acount" if node.func.id == "len" else "aexists"
         replacement = f"await {ctx.text(argument)}.{twin}()"
@@ -124,7 +125,7 @@ class SyncQuerySetEvaluation(Rule):
         if isinstance(test, (ast.BoolOp, ast.UnaryOp)):
             return  # their operands are visited on their own
         value = ctx.infer(test)
-        if not isinstance(value, QuerySet) or value.raw or value.from_prefetch_cache:
+        if not isinstance(value, QuerySet) or value.raw or value.from_prefetch_cache or filled_before(test, ctx):
             return
         fix = None
         if in_test and can_await_here(ctx, test) and ctx.target >= QUERYSET_METHODS["exists"].since:
@@ -134,7 +135,7 @@ class SyncQuerySetEvaluation(Rule):
 
     def _subscript(self, node: ast.Subscript, ctx):
         value = ctx.infer(node.value)
-        if not isinstance(value, QuerySet) or value.raw or value.from_prefetch_cache:
+        if not isinstance(value, QuerySet) or value.raw or value.from_prefetch_cache or filled_before(node.value, ctx):
             return
         index = node.slice
         if isinstance(index, ast.Slice):
@@ -165,7 +166,7 @@ class SyncQuerySetEvaluation(Rule):
     def _membership(self, node: ast.Compare, ctx):
         container = node.comparators[0]
         value = ctx.infer(container)
-        if not isinstance(value, QuerySet) or value.raw or value.from_prefetch_cache:
+        if not isinstance(value, QuerySet) or value.raw or value.from_prefetch_cache or filled_before(container, ctx):
             return
         negated = isinstance(node.ops[0], ast.NotIn)
         fix = None

@@ -5,10 +5,33 @@ import ast
 from ..diagnostics import Applicability, Fix
 from ..django_api import AUTH_FUNCTIONS
 from ..fixers.expressions import can_await_here, replace_expression
-from ..semantic import LazyUser, iter_scope_nodes
+from ..semantic import LazyUser, Manager, QuerySet, iter_scope_nodes
 from .base import Invalid, Rule, Valid
+from ._fix_choice import is_builtin
 
 AUSER_SINCE = AUTH_FUNCTIONS["get_user"].since  # request.auser() came with the 5.0 auth twins
+EVALUATING_BUILTINS = frozenset({"str", "repr", "hash", "bool", "int", "isinstance", "getattr", "hasattr"})
+# Routers whose operations authenticate before the view runs and set `request.user` themselves.
+AUTHENTICATING_FRAMEWORKS = ("ninja.",)
+HTTP_VERBS = frozenset({"get", "post", "put", "patch", "delete", "api_operation"})
+
+
+def framework_authenticates(ctx) -> bool:
+    """An async django-ninja operation (`@router.get(...)`): the framework resolved the user."""
+    function = ctx.scope.node if ctx.scope is not None else None
+    for decorator in getattr(function, "decorator_list", ()):
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        if not (isinstance(target, ast.Attribute) and target.attr in HTTP_VERBS and isinstance(target.value, ast.Name)):
+            continue
+        router = target.value.id
+        origin = ctx.file.imports.get(router, "")
+        for stmt in ctx.file.tree.body:
+            if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == router for t in stmt.targets):
+                if isinstance(stmt.value, ast.Call):
+                    origin = ctx.file.qualname_of(stmt.value.func) or origin
+        if origin.startswith(AUTHENTICATING_FRAMEWORKS):
+            return True
+    return False
 
 
 class RequestUserInAsync(Rule):
@@ -35,7 +58,10 @@ class RequestUserInAsync(Rule):
 
     code = "ASL107"
     name = "request-user-in-async"
-    node_types = (ast.Attribute, ast.Compare, ast.If, ast.While, ast.IfExp, ast.UnaryOp, ast.BoolOp)
+    node_types = (
+        ast.Attribute, ast.Compare, ast.If, ast.While, ast.IfExp, ast.UnaryOp, ast.BoolOp, ast.Call,
+        ast.FormattedValue,
+    )
 
     INVALID = [
         Invalid(
@@ -49,6 +75,14 @@ class RequestUserInAsync(Rule):
             target_version="5.0",
         ),
         Invalid("async def view(request):\n    return request.user.pk\n", target_version="4.2"),
+        Invalid(
+            "from library.models import Author\n\nasync def mine(request):\n    return await Author.objects.filter(user=request.user).acount()\n",
+            unsafe_fixed="from library.models import Author\n\nasync def mine(request):\n    return await Author.objects.filter(user=await request.auser()).acount()\n",
+        ),
+        Invalid(
+            "async def greet(request):\n    return f'Hello {request.user}'\n",
+            unsafe_fixed="async def greet(request):\n    return f'Hello {await request.auser()}'\n",
+        ),
     ]
     VALID = [
         Valid("async def view(request):\n    user = await request.auser()\n    return user.is_authenticated\n"),
@@ -56,10 +90,18 @@ class RequestUserInAsync(Rule):
         Valid("from asgiref.sync import sync_to_async\n\nasync def view(request, audit):\n    await sync_to_async(audit)(request.user)\n"),
         Valid("async def view(request):\n    def check():\n        return request.user.is_staff\n    return check\n"),
         Valid("async def handler(event):\n    return event.user.name\n"),
+        Valid("from ninja import Router\n\nrouter = Router()\n\n@router.get('/me')\nasync def me(request):\n    return request.user.is_authenticated\n"),
     ]
 
     def check(self, node, ctx):
-        if isinstance(node, ast.Attribute):
+        if framework_authenticates(ctx):
+            return
+        if isinstance(node, ast.Call):
+            for argument in self._evaluated_arguments(node, ctx):
+                yield from self._used(argument, node, ctx, "passing it where it is evaluated")
+        elif isinstance(node, ast.FormattedValue):
+            yield from self._used(node.value, node, ctx, "formatting it")
+        elif isinstance(node, ast.Attribute):
             if isinstance(node.ctx, ast.Load):
                 yield from self._used(node.value, node, ctx, "reading an attribute of it")
         elif isinstance(node, ast.Compare):
@@ -97,6 +139,16 @@ class RequestUserInAsync(Rule):
         yield ctx.report(
             self.code, expr, f"`request.user` loads the user synchronously on first use ({how}); {advice}", fix
         )
+
+    @staticmethod
+    def _evaluated_arguments(call: ast.Call, ctx) -> list[ast.expr]:
+        """Arguments that the callee evaluates at once: builtins that inspect their argument, and
+        lookup values of a query (Django reads `_meta`/`pk` of a model instance to build SQL)."""
+        if isinstance(call.func, ast.Name) and call.func.id in EVALUATING_BUILTINS and is_builtin(ctx, call.func.id):
+            return call.args[:1]
+        if isinstance(call.func, ast.Attribute) and isinstance(ctx.infer(call.func.value), (Manager, QuerySet)):
+            return [*call.args, *(k.value for k in call.keywords)]
+        return []
 
     @staticmethod
     def _origin(node: ast.expr, ctx) -> ast.Attribute | None:

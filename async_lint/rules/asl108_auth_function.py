@@ -26,7 +26,9 @@ class SyncAuthFunction(Rule):
 
     ## Fix safety
     Safe up to Django 5.1, where the twins run the sync function in a thread
-    (`aupdate_session_auth_hash` only on 5.0: from 5.1 it uses the native session API).  From
+    (`aupdate_session_auth_hash` only on 5.0: from 5.1 it uses the native session API, and in
+    5.1–5.2 it reads `request.user` synchronously and raises, ticket #36561, so the fix keeps
+    `sync_to_async(update_session_auth_hash)` there).  From
     5.2 the twins are native re-implementations that call the backends' `a*` methods: a custom
     authentication backend that overrides only the sync `authenticate()`/`get_user()` is skipped,
     so the rewrite is unsafe there.
@@ -42,6 +44,11 @@ class SyncAuthFunction(Rule):
             fixed="from django.contrib.auth import authenticate, login, aauthenticate, alogin\n\nasync def sign_in(request, username, password):\n    user = await aauthenticate(request, username=username, password=password)\n    await alogin(request, user)\n",
             target_version="5.0",
             count=2,
+        ),
+        Invalid(
+            "from django.contrib.auth import update_session_auth_hash\n\nasync def change(request, user):\n    update_session_auth_hash(request, user)\n",
+            fixed="from django.contrib.auth import update_session_auth_hash\nfrom asgiref.sync import sync_to_async\n\nasync def change(request, user):\n    await sync_to_async(update_session_auth_hash)(request, user)\n",
+            target_version="5.2",
         ),
         Invalid(
             "from django.contrib import auth\n\nasync def sign_out(request):\n    auth.logout(request)\n",

@@ -60,9 +60,12 @@ class SyncSessionAccess(Rule):
     VALID = [
         Valid("async def view(request):\n    return await request.session.aget('cart')\n", target_version="5.1"),
         Valid("async def view(request, data: dict):\n    data['x'] = 1\n    return data.get('x'), request.GET.get('q')\n"),
+        Valid("async def view(request):\n    user = await request.auser()\n    return user, request.session.get('cart')\n"),
     ]
 
     def check(self, node, ctx):
+        if ctx.scope.session_loaded_before(node):
+            return  # an awaited auser()/session call loaded it: this is an in-memory read
         if isinstance(node, ast.Call):
             receiver, method = called_method(node) or (None, "")
             twin = api.SESSION_METHODS.get(method)

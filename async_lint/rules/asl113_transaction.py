@@ -31,7 +31,7 @@ class TransactionInAsync(Rule):
 
     code = "ASL113"
     name = "transaction-in-async"
-    node_types = (ast.AsyncFunctionDef, ast.With, ast.Call)
+    node_types = (ast.AsyncFunctionDef, ast.With, ast.AsyncWith, ast.Call)
 
     INVALID = [
         Invalid(
@@ -41,6 +41,7 @@ class TransactionInAsync(Rule):
             "from django.db import transaction\n\n@transaction.atomic\nasync def create(request):\n    return None\n"
         ),
         Invalid("from django.db import transaction\n\nasync def later(callback):\n    transaction.on_commit(callback)\n"),
+        Invalid("from django.db import transaction\n\nasync def move():\n    async with transaction.atomic():\n        pass\n"),
     ]
     VALID = [
         Valid(
@@ -62,17 +63,23 @@ class TransactionInAsync(Rule):
                         "runs outside the transaction; run a sync function with `sync_to_async` instead",
                     )
             return
-        if isinstance(node, ast.With):
+        if isinstance(node, (ast.With, ast.AsyncWith)):
             for item in node.items:
                 manager = item.context_expr
                 target = manager.func if isinstance(manager, ast.Call) else manager
-                if ctx.qualname(target) == ATOMIC:
-                    yield ctx.report(
-                        self.code,
-                        manager,
-                        "`transaction.atomic()` has no async form and raises on the event loop; move the block "
-                        "into a sync function and call it with `await sync_to_async(function)()`",
-                    )
+                if ctx.qualname(target) != ATOMIC:
+                    continue
+                what = (
+                    "`async with transaction.atomic()` raises TypeError: `Atomic` has no async form"
+                    if isinstance(node, ast.AsyncWith)
+                    else "`transaction.atomic()` has no async form and raises on the event loop"
+                )
+                yield ctx.report(
+                    self.code,
+                    manager,
+                    f"{what}; move the block into a sync function and call it with "
+                    "`await sync_to_async(function)()`",
+                )
             return
         qualname = ctx.qualname(node.func)
         # `atomic(...)` only builds a decorator or context manager: it is entering it that

@@ -45,6 +45,10 @@ class UnawaitedCoroutine(Rule):
             unsafe_fixed="from library.models import Book\n\nasync def any_books():\n    if await Book.objects.aexists():\n        return True\n",
         ),
         Invalid(
+            "async def remember(request):\n    request.session.aset('seen', True)\n",
+            unsafe_fixed="async def remember(request):\n    await request.session.aset('seen', True)\n",
+        ),
+        Invalid(
             "from asgiref.sync import sync_to_async\n\nasync def run(job):\n    sync_to_async(job)()\n",
             unsafe_fixed="from asgiref.sync import sync_to_async\n\nasync def run(job):\n    await sync_to_async(job)()\n",
         ),

@@ -6,6 +6,7 @@ from ..fixers.sync_to_async import wrap_call
 from ..semantic import LocalFunction
 from .base import Invalid, Rule, Valid
 
+SESSION_ACCESS = "ASL110"  # not I/O once an awaited call has loaded the session
 # Decorators that leave a function a plain sync callable.
 TRANSPARENT_DECORATORS = frozenset({"staticmethod", "classmethod"})
 
@@ -59,7 +60,11 @@ class SyncHelperCall(Rule):
             return
         function, owner = helper
         nested_in = ctx.scope if function in ctx.scope.local_functions.values() else None
-        hazard = ctx.helpers.first_hazard(function, owner, nested_in)
+        session_loaded = ctx.scope.session_loaded_before(node)
+        hazard = next(
+            (h for h in ctx.helpers.hazards(function, owner, nested_in) if not (session_loaded and h.code == SESSION_ACCESS)),
+            None,
+        )
         if hazard is None:
             return
         row = ctx.source.row_col(hazard.start)[0]
