@@ -12,7 +12,7 @@ import sys
 from rich.console import Console
 
 from . import __version__, twins_cli
-from .config import ConfigError, detect_target, load_config
+from .config import ConfigError, detect_target, load_config, required_python
 from .discovery import MissingPath
 from .django_api import format_version
 from .output import FORMATS, display_path, summary_lines
@@ -60,7 +60,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Inference follows method chains recursively; Django code has chains far longer than the
+# default limit allows (`qs.filter(...)` repeated hundreds of times in generated code).
+RECURSION_LIMIT = 6000
+
+
 def main(argv: list[str] | None = None) -> int:
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0] not in SUBCOMMANDS and argv[0] not in ("-h", "--help", "--version")):
         argv.insert(0, "check")
@@ -125,6 +131,15 @@ def _check(args: argparse.Namespace) -> int:
         report = Run(options, config).execute()
     except MissingPath as error:
         return _error(f"no such file or directory: {error}")
+    project_python = required_python(config)
+    if project_python and project_python > sys.version_info[:2]:
+        running = f"{sys.version_info.major}.{sys.version_info.minor}"
+        print(
+            f"async-lint: warning: the project requires Python >={project_python[0]}.{project_python[1]} but "
+            f"async-lint runs on {running}: files using newer syntax cannot be parsed (ASL901). "
+            "Install async-lint into the project's Python.",
+            file=sys.stderr,
+        )
     if report.files_checked == 0:
         # As ruff does: an empty run is not a clean bill of health.
         hint = " (.gitignore files exclude them? see --no-respect-gitignore)" if config.respect_gitignore else ""

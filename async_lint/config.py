@@ -216,6 +216,13 @@ def _requirement_files(root: Path) -> list[Path]:
     return [p for p in found if p.is_file()]
 
 
+def required_python(config: Config) -> tuple[int, int] | None:
+    """The lowest Python the project supports (`requires-python = ">=3.12"`), if it says."""
+    spec = config.pyproject.get("project", {}).get("requires-python")
+    bound = lower_bound(spec) if isinstance(spec, str) else None
+    return bound[:2] if bound else None
+
+
 def detect_target(config: Config, cli_value: str | None) -> tuple[Version, str]:
     """The target Django version and where it came from."""
     if cli_value:

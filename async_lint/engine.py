@@ -10,6 +10,7 @@ run, is the only other reader of the tree.
 from __future__ import annotations
 
 import ast
+import sys
 import warnings
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -55,7 +56,8 @@ def syntax_error_diagnostic(source: SourceFile, error: SyntaxError) -> Diagnosti
     row = min(max(error.lineno or 1, 1), len(source.line_starts))
     column = max((error.offset or 1) - 1, 0)
     offset = min(source.line_starts[row - 1] + column, len(source.text))
-    message = f"SyntaxError: {error.msg}; the file was not checked"
+    python = f"{sys.version_info.major}.{sys.version_info.minor}"
+    message = f"SyntaxError: {error.msg} (parsed as Python {python}); the file was not checked"
     return Diagnostic(SYNTAX_ERROR, message, source.path, offset, offset)
 
 
