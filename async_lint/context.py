@@ -11,6 +11,7 @@ from .diagnostics import Diagnostic, Fix
 from .django_api import Version
 from .semantic import FileModel, Scope
 from .source import SourceFile
+from .twins import TwinSettings
 
 if TYPE_CHECKING:
     from .engine import HelperProbe
@@ -25,6 +26,7 @@ class Context:
     parents: tuple[ast.AST, ...] = ()
     # None while probing a sync helper's body on behalf of an async caller (ASL117).
     helpers: "HelperProbe | None" = None
+    twins: TwinSettings = TwinSettings()  # `twins.*` from the configuration (ASL5)
 
     @property
     def parent(self) -> ast.AST | None:

@@ -89,7 +89,7 @@ class Run:
             if source is None:
                 continue
             enabled = self._enabled_for(path)
-            settings = LintSettings(self.options.target, enabled)
+            settings = LintSettings(self.options.target, enabled, self.config.twins)
             try:
                 diagnostics = lint_source(source, index, settings, dispatch, self.trees.get(path))
                 diagnostics = [d for d in diagnostics if d.code in enabled]

@@ -1,0 +1,148 @@
+"""`async-lint twins [--check] PATHS`: every sync/async twin pair and whether it agrees.
+
+Without `--check` it lists each pair with its verdict (delegating, equal, stub, marked,
+diverges); with `--check` (for CI) it prints only the pairs that diverge, each with a unified
+diff of the two twins in their compared (sync) form, and exits 1 when there is any.  The
+verdicts are ASL501's: a `# async-lint: twin-differs: <reason>` marker or a `# noqa` (`# noqa:
+ASL501`) on the reported `def` line counts as marked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import difflib
+import sys
+from collections import Counter
+from dataclasses import dataclass
+
+from . import twins
+from .config import ConfigError, load_config
+from .discovery import MissingPath, discover
+from .engine import parse
+from .imports import import_bindings, module_name_for
+from .noqa import noqa_codes
+from .output import display_path
+from .source import SourceFile, UnreadableSource
+
+CODE = "ASL501"
+VERDICT_ORDER = (twins.DELEGATING, twins.EQUAL, twins.STUB, twins.MARKED, twins.DIVERGES)
+VERDICT_WORDS = {
+    twins.DELEGATING: "delegating",
+    twins.EQUAL: "equal",
+    twins.STUB: "with a stub",
+    twins.MARKED: "marked as differing",
+    twins.DIVERGES: "diverging",
+}
+
+
+def add_parser(commands) -> None:
+    twins_parser = commands.add_parser(
+        "twins", help="list sync/async twin pairs; with --check, exit 1 when any diverge (ASL501)"
+    )
+    twins_parser.add_argument("paths", nargs="*", default=["."], help="files or folders (default: .)")
+    twins_parser.add_argument("--check", action="store_true", help="print diverging pairs with a diff; exit 1 if any")
+    twins_parser.add_argument("--diff", action="store_true", help="also print the diff of every diverging pair when listing")
+    twins_parser.add_argument("--config", metavar="PYPROJECT", help="read [tool.async-lint] from this file")
+
+
+@dataclass
+class Judged:
+    path: str
+    comparison: twins.Comparison
+    lines: list[str]
+
+    @property
+    def verdict(self) -> str:
+        return self.comparison.verdict
+
+    @property
+    def row(self) -> int:
+        return self.comparison.pair.async_.lineno
+
+
+def judge_file(path: str, settings: twins.TwinSettings) -> list[Judged] | None:
+    """The pairs of one file; None when it cannot be read or parsed."""
+    try:
+        with open(path, "rb") as handle:
+            source = SourceFile.from_bytes(path, handle.read())
+    except (OSError, UnreadableSource):
+        return None
+    if "async def" not in source.text:
+        return []
+    tree = parse(source)
+    if not isinstance(tree, ast.Module):
+        return None
+    module, is_package = module_name_for(path)
+    names = twins.names_for(tree, import_bindings(tree, module, is_package), settings.patterns)
+    lines = [source.line_text(row) for row in range(1, len(source.line_starts) + 1)]
+    judged = []
+    for body, owner, path_names in twins.iter_containers(tree):
+        for pair in twins.find_pairs(body, owner, settings.patterns, path_names):
+            comparison = twins.compare(pair, names, lines)
+            if comparison.verdict == twins.DIVERGES and _noqa(source, pair):
+                comparison.verdict, comparison.reason = twins.MARKED, "noqa"
+            judged.append(Judged(path, comparison, lines))
+    return judged
+
+
+def _noqa(source: SourceFile, pair: twins.TwinPair) -> bool:
+    for function in (pair.sync, pair.async_):
+        codes = noqa_codes(source, function.lineno)
+        if codes is not None and (not codes or CODE in codes):
+            return True
+    return False
+
+
+def diff(judged: Judged) -> str:
+    sync_text, async_text = twins.sync_form_text(judged.comparison)
+    pair = judged.comparison.pair
+    shown = display_path(judged.path)
+    prefix = ".".join(pair.path)
+    prefix = prefix + "." if prefix else ""
+    return "".join(
+        difflib.unified_diff(
+            sync_text.splitlines(keepends=True),
+            async_text.splitlines(keepends=True),
+            f"{shown}:{pair.sync.lineno} {prefix}{pair.sync.name} (sync)",
+            f"{shown}:{pair.async_.lineno} {prefix}{pair.async_.name} (async, in sync form)",
+        )
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(args.paths, args.config)
+        files = discover(args.paths, config)
+    except ConfigError as error:
+        print(f"async-lint: error: {error}", file=sys.stderr)
+        return 2
+    except MissingPath as error:
+        print(f"async-lint: error: no such file or directory: {error}", file=sys.stderr)
+        return 2
+    judged: list[Judged] = []
+    for path in files:
+        found = judge_file(path, config.twins)
+        if found is None:
+            print(f"async-lint: warning: {display_path(path)}: cannot be read or parsed; its twins were not checked", file=sys.stderr)
+            continue
+        judged.extend(found)
+    out = sys.stdout
+    judged.sort(key=lambda item: (item.path, item.row))
+    for item in judged:
+        diverges = item.verdict == twins.DIVERGES
+        if args.check and not diverges:
+            continue
+        location = f"{display_path(item.path)}:{item.row}"
+        if diverges:
+            out.write(f"{location}: {CODE} {twins.describe(item.comparison, item.lines)}\n")
+            if args.check or args.diff:
+                out.write(diff(item))
+        else:
+            reason = f" ({item.comparison.reason})" if item.verdict == twins.MARKED else ""
+            out.write(f"{location}: {item.comparison.pair.label} {item.verdict}{reason}\n")
+    counts = Counter(item.verdict for item in judged)
+    parts = [f"{counts[v]} {VERDICT_WORDS[v]}" for v in VERDICT_ORDER if counts[v]]
+    total = len(judged)
+    out.write(f"{total} twin pair{'s' * (total != 1)}" + (f": {', '.join(parts)}" if parts else "") + ".\n")
+    return 1 if args.check and counts[twins.DIVERGES] else 0
