@@ -2,8 +2,9 @@
 (fixtures/project/asyncparts/middleware.py) is the whole middleware stack of a handler, each view
 is routed, before and after the real CLI's `--fix` (probes in tests/test_asl34_probes.py).
 
-- unmarked `async def __call__` (ASL401): `Http404` raised in it escapes the handler as an
-  exception; after the fix it is a 404 response;
+- unmarked `async def __call__`, or a sync `__call__` returning `self.__acall__(request)` in
+  async mode (ASL401): `Http404` raised in it escapes the handler as an exception; after the
+  fix it is a 404 response;
 - the legacy `_is_coroutine` marker (ASL402): the same escape on Python 3.12+ (run when an
   interpreter with Django is found), a 404 after the fix; on 3.11 the marker still works;
 - no flags (ASL403) and an undecorated factory (ASL405): every request fails, then works;
@@ -23,7 +24,7 @@ from .fixture_oracle import cli, findings_of
 from .test_asl34_probes import APP, other_python_with_django, run_probes
 
 SELECT = ("--select", "ASL4", "--target-version", "5.2")
-EXPECTED = Counter({"ASL401": 1, "ASL402": 1, "ASL403": 1, "ASL404": 1, "ASL405": 1, "ASL406": 2, "ASL407": 1})
+EXPECTED = Counter({"ASL401": 2, "ASL402": 1, "ASL403": 1, "ASL404": 1, "ASL405": 1, "ASL406": 2, "ASL407": 1})
 NOT_FOUND = {"outcome": "returned", "value": {"status": 404, "x_async": None}}
 
 
@@ -55,11 +56,12 @@ def test_findings(runs):
     assert Counter(f["code"] for f in runs["left_unsafe"]) == Counter({"ASL404": 1})
 
 
-def test_unmarked_middleware_lets_http404_escape_until_marked(runs):
-    before = _middleware(runs, "original", "UnmarkedMiddleware")
+@pytest.mark.parametrize("name", ["UnmarkedMiddleware", "ReplicaStyleMiddleware"])
+def test_unmarked_middleware_lets_http404_escape_until_marked(runs, name):
+    before = _middleware(runs, "original", name)
     assert before["ok"]["value"]["status"] == 200
     assert before["missing"]["outcome"] == "raised" and before["missing"]["type"] == "Http404"
-    after = _middleware(runs, "safe", "UnmarkedMiddleware")
+    after = _middleware(runs, "safe", name)
     assert after["ok"]["value"]["status"] == 200
     assert after["missing"] == NOT_FOUND
 

@@ -432,7 +432,8 @@ class _Exactness:
     """Whether the translated body does, on the event loop, only what is known to be safe there:
     every call is awaited (a twin or `sync_to_async`, written by the rewrite), builds a lazy
     QuerySet, is `super()`, or is a pure function (builtins, `slugify`, `timezone.now`, ...);
-    and no relation of `self` that may load lazily is read."""
+    no relation of `self` that may load lazily is read; and, on a model, `self.<name>` is only
+    read for a field, a related manager or what the body assigned (not a property)."""
 
     def __init__(self, ctx: Context, tree: ast.Module, node: ast.AsyncFunctionDef, owner: ast.ClassDef):
         module, is_package = module_name_for(ctx.source.path)
@@ -452,6 +453,21 @@ class _Exactness:
         self.relations = (
             {name for name, r in model.relations.items() if r.kind in _LAZY_RELATION_KINDS} if model else set()
         )
+        # On a model, what `self.<name>` may be read without running anything: its concrete
+        # fields, `<fk>_id`, related managers (their calls are checked), the instance state, and
+        # what the body itself assigns.  Anything else may be a property that queries.
+        self.readable: set[str] | None = None
+        if model is not None:
+            self.readable = {
+                *model.field_names, "pk", "id", "_state", "_meta",
+                *(f"{n}_id" for n, r in model.relations.items() if r.kind in ("fk", "o2o")),
+                *(n for n, r in model.relations.items() if r.is_manager),
+                *(
+                    n.attr for n in ast.walk(node)
+                    if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Store)
+                    and isinstance(n.value, ast.Name) and n.value.id == "self"
+                ),
+            } - self.relations
 
     def holds(self) -> bool:
         parents = _parents(self.node)
@@ -463,20 +479,28 @@ class _Exactness:
                 and isinstance(node.ctx, ast.Load)
                 and isinstance(node.value, ast.Name)
                 and node.value.id == "self"
-                and node.attr in self.relations
             ):
-                return False
+                if node.attr in self.relations:
+                    return False
+                parent = parents.get(id(node))
+                called = isinstance(parent, ast.Call) and (
+                    parent.func is node or (node in parent.args and self._is_wrapper(parent.func))
+                )
+                if self.readable is not None and not called and node.attr not in self.readable:
+                    return False  # perhaps a property that queries
         return True
+
+    def _is_wrapper(self, func: ast.expr) -> bool:
+        """`sync_to_async` (its import comes with the twin when the file lacks it)."""
+        unbound = isinstance(func, ast.Name) and func.id == SYNC_TO_ASYNC[1] and func.id not in self.file.imports
+        return unbound or self.file.qualname_of(func) in api.SYNC_TO_ASYNC
 
     def _call_is_safe(self, call: ast.Call, parents: dict[int, ast.AST]) -> bool:
         parent = parents.get(id(call))
         if isinstance(parent, ast.Await):
             return True
         if isinstance(parent, ast.Call) and parent.func is call and isinstance(parents.get(id(parent)), ast.Await):
-            # `sync_to_async(f)` in `await sync_to_async(f)(...)` (its import is added with the twin).
-            func = call.func
-            unbound = isinstance(func, ast.Name) and func.id == SYNC_TO_ASYNC[1] and func.id not in self.file.imports
-            return unbound or self.file.qualname_of(func) in api.SYNC_TO_ASYNC
+            return self._is_wrapper(call.func)  # `sync_to_async(f)` in `await sync_to_async(f)(...)`
         if isinstance(call.func, ast.Name) and call.func.id == "super":
             return True
         value = self.file.infer(call, self.scope)

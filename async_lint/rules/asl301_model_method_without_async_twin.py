@@ -16,7 +16,7 @@ class ModelMethodWithoutAsyncTwin(Rule):
     Flags, in a model class (as the project's model index knows it), a `save()`, `delete()` or
     `refresh_from_db()` method when neither the class nor a project ancestor defines `asave()`,
     `adelete()` or `arefresh_from_db()`.  Off by default: select it by its code.  (An override
-    whose extra parameters the async twin cannot pass is ASL302.)
+    whose parameters do not match what the async twin passes is ASL302.)
 
     ## Why is this bad?
     Nothing breaks today: Django's `asave()` (4.2+) is `sync_to_async(self.save)(...)`, so the
@@ -80,7 +80,7 @@ class ModelMethodWithoutAsyncTwin(Rule):
 
     def check(self, node, ctx):
         for override in model_sync_overrides(ctx, node):
-            if override.extra:
+            if override.extra or override.refused:
                 continue  # ASL302
             fix = async_twin_fix(
                 ctx, node, override.function, override.twin, MODEL_SUPER_TWINS,

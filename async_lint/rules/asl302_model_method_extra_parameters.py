@@ -10,22 +10,25 @@ _HEAD = "from django.db import models\nfrom django.utils import timezone\n\n\ncl
 
 
 class ModelMethodExtraParameters(Rule):
-    """A model's `save()`/`delete()`/`refresh_from_db()` takes parameters its async twin cannot pass.
+    """A model's `save()`/`delete()`/`refresh_from_db()` parameters do not match what its
+    async twin passes.
 
     ## What it does
-    Flags a `save()`, `delete()` or `refresh_from_db()` override of a model that declares
-    parameters Django's own signature does not have (`save(self, *args, index=True, **kwargs)`)
-    while neither the class nor a project ancestor defines the async twin.
+    Flags a `save()`, `delete()` or `refresh_from_db()` override of a model, when neither the
+    class nor a project ancestor defines the async twin, that either declares parameters
+    Django's own signature does not have (`save(self, *args, index=True, **kwargs)`) or does not
+    accept, without `**kwargs`, a keyword the twin passes (`def delete(self):`).
 
     ## Why is this bad?
     Django's `asave()` calls `save()` with exactly `force_insert`, `force_update`, `using` and
-    `update_fields` (`adelete()`: `using`, `keep_parents`; `arefresh_from_db()`: `using`,
-    `fields`, `from_queryset`).  So `await page.asave(index=False)` raises `TypeError`, async code
-    always gets the default, and a parameter without a default makes every `asave()` fail.  The
-    fixes of ASL104 (`page.save(index=False)` → `await page.asave(index=False)`) then break too.
+    `update_fields` as keywords (`adelete()`: `using`, `keep_parents`; `arefresh_from_db()`:
+    `using`, `fields`, and `from_queryset` from 5.1).  So `await page.asave(index=False)` raises
+    `TypeError` and async code always gets the default; a parameter without a default, or a
+    signature that lacks one of those keywords, makes every `asave()` fail.  The fixes of ASL104
+    (`page.save(index=False)` → `await page.asave(index=False)`) then break too.
 
     ## Fix
-    Adds the async twin with the same signature, extra parameters included: the body translated
+    Adds the async twin with the same signature (so it accepts what the sync method accepts): the body translated
     when every statement translates (see ASL301), else
     `return await sync_to_async(self.save)(*args, index=index, **kwargs)`.
 
@@ -54,6 +57,10 @@ class ModelMethodExtraParameters(Rule):
             _HEAD + "    def delete(self, request, using=None, keep_parents=False):\n        log_deletion(request, self)\n        return super().delete(using, keep_parents)\n",
             unsafe_fixed="from django.db import models\nfrom django.utils import timezone\nfrom asgiref.sync import sync_to_async\n\n\nclass Page(models.Model):\n    updated = models.DateTimeField(null=True)\n\n    def delete(self, request, using=None, keep_parents=False):\n        log_deletion(request, self)\n        return super().delete(using, keep_parents)\n\n    async def adelete(self, request, using=None, keep_parents=False):\n        return await sync_to_async(self.delete)(request, using, keep_parents)\n",
         ),
+        Invalid(
+            _HEAD + "    def delete(self):\n        self.updated = None\n        super().delete()\n",
+            fixed="from django.db import models\nfrom django.utils import timezone\nfrom asgiref.sync import sync_to_async\n\n\nclass Page(models.Model):\n    updated = models.DateTimeField(null=True)\n\n    def delete(self):\n        self.updated = None\n        super().delete()\n\n    async def adelete(self):\n        self.updated = None\n        await sync_to_async(super().delete)()\n",
+        ),
     ]
     VALID = [
         Valid(_HEAD + "    def save(self, force_insert=False, force_update=False, using=None, update_fields=None):\n        super().save(force_insert, force_update, using, update_fields)\n"),
@@ -66,29 +73,34 @@ class ModelMethodExtraParameters(Rule):
 
     def check(self, node, ctx):
         for override in model_sync_overrides(ctx, node):
-            if not override.extra:
+            if not override.extra and not override.refused:
                 continue  # ASL301
+            sync, twin = override.sync, override.twin
             required = _required(override.function) & set(override.extra)
-            names = ", ".join(f"`{p}`" for p in override.extra)
-            if required:
-                consequence = (
-                    f"every `await obj.{override.twin}()` fails with TypeError (Django calls `{override.sync}()` "
-                    f"without {', '.join(f'`{p}`' for p in sorted(required))})"
+            if override.refused:
+                names = ", ".join(f"`{p}`" for p in override.refused)
+                message = (
+                    f"`{node.name}.{sync}()` does not accept {names}, which Django's `{twin}()` always passes: every "
+                    f"`await obj.{twin}()` fails with TypeError; define `{twin}()` with the method's own parameters"
                 )
             else:
-                consequence = f"`await obj.{override.twin}({override.extra[0]}=...)` raises TypeError"
+                names = ", ".join(f"`{p}`" for p in override.extra)
+                if required:
+                    consequence = (
+                        f"every `await obj.{twin}()` fails with TypeError (Django calls `{sync}()` without "
+                        f"{', '.join(f'`{p}`' for p in sorted(required))})"
+                    )
+                else:
+                    consequence = f"`await obj.{twin}({override.extra[0]}=...)` raises TypeError"
+                message = (
+                    f"`{node.name}.{sync}()` takes {names}, which Django's `{twin}()` cannot pass: {consequence}; "
+                    f"define `{twin}()` with the same parameters"
+                )
             fix = async_twin_fix(
-                ctx, node, override.function, override.twin, MODEL_SUPER_TWINS,
+                ctx, node, override.function, twin, MODEL_SUPER_TWINS,
                 exact=Applicability.SAFE, delegated=Applicability.UNSAFE,
             )
-            yield header_diagnostic(
-                ctx,
-                self.code,
-                override.function,
-                f"`{node.name}.{override.sync}()` takes {names}, which Django's `{override.twin}()` cannot pass: "
-                f"{consequence}; define `{override.twin}()` with the same parameters",
-                fix,
-            )
+            yield header_diagnostic(ctx, self.code, override.function, message, fix)
 
 
 def _required(function: ast.FunctionDef) -> set[str]:

@@ -4,7 +4,16 @@ import ast
 
 from .. import django_api as api
 from ..fixers.method_twins import SuperTwin
-from .asl3_shared import auth_twin_findings, backend_kind, lineage
+from ..diagnostics import Applicability
+from .asl3_shared import (
+    async_twin_fix,
+    auth_twin_findings,
+    backend_kind,
+    class_diagnostic,
+    defined_names,
+    lineage,
+    methods_of,
+)
 from .base import MODULE, Invalid, Rule, Valid
 
 _MODEL_BACKEND_TWINS = {name: SuperTwin("a" + name, delegates=False) for name in api.BACKEND_METHODS}
@@ -29,7 +38,11 @@ class AuthBackendWithoutAsyncTwin(Rule):
     - a `BaseBackend` subclass overriding `has_perm`, `get_all_permissions` (whose `a`-twins are
       built on the async getters, not on the override) or `has_module_perms` (no twin at all);
     - a class with no base that implements the backend protocol (`authenticate(self, request,
-      …)` and `get_user(self, user_id)`) and lacks the `a`-methods.
+      …)` and `get_user(self, user_id)`) and lacks the `a`-methods;
+    - such a method that a mixin of the same file, listed before the Django backend among the
+      bases, brings into a backend (`class B(ObjectPermissionMixin, ModelBackend)`).
+
+    Django's own modules are not checked.
 
     ## Why is this bad?
     Since 5.2, `aauthenticate()`, `alogin()`, `request.auser()` and `user.ahas_perm()` call the
@@ -80,6 +93,12 @@ class AuthBackendWithoutAsyncTwin(Rule):
             unsafe_fixed=_IMPORT.format("ModelBackend")
             + "class Backend(ModelBackend):\n    def get_user(self, user_id):\n        return super().get_user(user_id)\n\n    async def aget_user(self, user_id):\n        return await super().aget_user(user_id)\n",
         ),
+        Invalid(
+            _IMPORT.format("ModelBackend")
+            + "class ObjectPermissionMixin:\n    def has_perm(self, user_obj, perm, obj=None):\n        return user_obj.is_superuser\n\n\nclass ObjectPermissionBackend(ObjectPermissionMixin, ModelBackend):\n    pass\n",
+            unsafe_fixed=_IMPORT.format("ModelBackend")
+            + "class ObjectPermissionMixin:\n    def has_perm(self, user_obj, perm, obj=None):\n        return user_obj.is_superuser\n\n    async def ahas_perm(self, user_obj, perm, obj=None):\n        return user_obj.is_superuser\n\n\nclass ObjectPermissionBackend(ObjectPermissionMixin, ModelBackend):\n    pass\n",
+        ),
     ]
     VALID = [
         Valid(
@@ -100,6 +119,8 @@ class AuthBackendWithoutAsyncTwin(Rule):
     def check(self, node, ctx):
         if ctx.target < api.AUTH_BACKEND_TWIN_SINCE:
             return
+        if ctx.file.module.split(".")[0] == "django":
+            return  # Django's own backends: their async halves are Django's reference code
         found = lineage(ctx, node)
         kind = backend_kind(ctx, node, found)
         if kind is None:
@@ -124,4 +145,49 @@ class AuthBackendWithoutAsyncTwin(Rule):
                 return f"`await user.a{sync.removeprefix('get_')}()` skips backends without `{twin}()`, so it ignores this one"
             return f"`BaseBackend.{twin}()` is built on the async permission getters, not on `{sync}()`, so the async path skips this override"
 
-        yield from auth_twin_findings(ctx, self.code, node, found, {m: "a" + m for m in methods}, super_twins, why)
+        twins = {m: "a" + m for m in methods}
+        yield from auth_twin_findings(ctx, self.code, node, found, twins, super_twins, why)
+        yield from self._from_mixins(ctx, node, found, kind, twins, super_twins, why)
+
+    def _from_mixins(self, ctx, node, found, kind, twins, super_twins, why):
+        """Methods a base class of this file that is not a backend itself (a mixin listed before
+        the Django backend) brings into this backend."""
+        if kind == "plain":
+            return
+        own = defined_names(node)
+        local = ctx.file.module_classes
+        backend_at = next((i for i, base in enumerate(node.bases) if _leads_to_backend(ctx, base)), None)
+        if backend_at is None:
+            return
+        for base in node.bases[:backend_at]:
+            mixin = local.get(base.id) if isinstance(base, ast.Name) else None
+            if mixin is None or mixin is node:
+                continue
+            for name, function in methods_of(mixin).items():
+                twin = twins.get(name)
+                if twin is None or not isinstance(function, ast.FunctionDef) or name in own:
+                    continue
+                if twin in own or found.defines(twin):
+                    continue
+                fix = async_twin_fix(
+                    ctx, mixin, function, twin, super_twins, exact=Applicability.UNSAFE, delegated=Applicability.UNSAFE
+                )
+                yield class_diagnostic(
+                    ctx,
+                    self.code,
+                    node,
+                    f"`{node.name}` gets `{name}()` from `{mixin.name}`, which has no `{twin}()`: {why(name, twin)}; "
+                    f"define `{twin}()` beside it",
+                    fix,
+                )
+
+
+def _leads_to_backend(ctx, base: ast.expr) -> bool:
+    """Whether a base expression is, or derives from, one of Django's backends."""
+    qualname = ctx.file.qualname_of(base)
+    if qualname in api.MODEL_BACKENDS or qualname == api.BASE_BACKEND:
+        return True
+    if isinstance(base, ast.Name) and base.id in ctx.file.module_classes:
+        found = lineage(ctx, ctx.file.module_classes[base.id])
+        return found.has(api.MODEL_BACKENDS | {api.BASE_BACKEND})
+    return False

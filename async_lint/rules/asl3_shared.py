@@ -67,6 +67,12 @@ def lineage(ctx: Context, node: ast.ClassDef) -> Lineage:
     stack: list[ast.expr | str] = list(node.bases)
     while stack:
         base = stack.pop()
+        if (
+            isinstance(base, ast.Call)
+            and isinstance(base.func, ast.Attribute)
+            and base.func.attr == "from_queryset"
+        ):
+            base = base.func.value  # `UserManager.from_queryset(QS)` is a UserManager subclass
         if isinstance(base, ast.expr):
             if isinstance(base, ast.Name) and base.id in local_classes and local_classes[base.id] is not node:
                 qualname = f"{module}.{base.id}"
@@ -190,6 +196,17 @@ class ModelOverride:
     sync: str
     twin: str
     extra: list[str]  # parameters the Django twin cannot pass
+    refused: list[str] = field(default_factory=list)  # keywords the twin passes that it does not accept
+
+
+def passed_keywords(sync: str, target) -> list[str]:
+    """The keywords Django's twin always passes to the sync method (§2): asave() all four,
+    arefresh_from_db() `from_queryset` from 5.1 on."""
+    if sync == "save":
+        return ["force_insert", "force_update", "using", "update_fields"]
+    if sync == "delete":
+        return ["using", "keep_parents"]
+    return ["using", "fields", *(["from_queryset"] if target >= (5, 1, 0) else [])]
 
 
 def model_sync_overrides(ctx: Context, node: ast.ClassDef) -> list[ModelOverride]:
@@ -214,7 +231,13 @@ def model_sync_overrides(ctx: Context, node: ast.ClassDef) -> list[ModelOverride
         arguments = function.args
         declared = [a.arg for a in (*arguments.posonlyargs, *arguments.args)][1:] + [a.arg for a in arguments.kwonlyargs]
         extra = [name for name in declared if name not in api.MODEL_METHOD_PARAMETERS[sync]]
-        overrides.append(ModelOverride(function, sync, twin, extra))
+        keyword_names = {a.arg for a in (*arguments.args, *arguments.kwonlyargs)}
+        refused = (
+            []
+            if arguments.kwarg is not None
+            else [k for k in passed_keywords(sync, ctx.target) if k not in keyword_names]
+        )
+        overrides.append(ModelOverride(function, sync, twin, extra, refused))
     return overrides
 
 

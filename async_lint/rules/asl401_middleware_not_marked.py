@@ -38,9 +38,9 @@ class MiddlewareNotMarkedCoroutine(Rule):
     those versions used: `self._is_coroutine = asyncio.coroutines._is_coroutine`.
 
     ## Fix safety
-    Safe for an `async def __call__`: the middleware's code is unchanged, Django awaits it
-    properly.  Unsafe when `__call__` chooses between a sync and an async path by looking at the
-    instance: the async path starts to run.
+    Safe when the middleware's own code runs as before and only Django's view of it changes
+    (an `async def __call__`, or a `__call__` that picks its path from `get_response`).  Unsafe
+    when `__call__` picks its path with `iscoroutinefunction(self)`: the async path starts to run.
     """
 
     code = "ASL401"
@@ -52,8 +52,8 @@ class MiddlewareNotMarkedCoroutine(Rule):
 
     INVALID = [
         Invalid(
-            "class TimingMiddleware:\n    sync_capable = False\n    async_capable = True\n\n" + _INIT + _CALL,
-            fixed="from asgiref.sync import markcoroutinefunction\nclass TimingMiddleware:\n    sync_capable = False\n    async_capable = True\n\n"
+            "import time\n\n\nclass TimingMiddleware:\n    sync_capable = False\n    async_capable = True\n\n" + _INIT + _CALL,
+            fixed="import time\nfrom asgiref.sync import markcoroutinefunction\n\n\nclass TimingMiddleware:\n    sync_capable = False\n    async_capable = True\n\n"
             + _INIT + "        markcoroutinefunction(self)\n" + _CALL,
         ),
         Invalid(
@@ -66,6 +66,10 @@ class MiddlewareNotMarkedCoroutine(Rule):
             fixed="import asyncio\n\n\nclass TimingMiddleware:\n    sync_capable = False\n    async_capable = True\n\n"
             + _INIT + "        self._is_coroutine = asyncio.coroutines._is_coroutine\n" + _CALL,
             target_version="4.1",
+        ),
+        Invalid(
+            "from asgiref.sync import iscoroutinefunction\n\n\nclass ReplicaMiddleware:\n    sync_capable = True\n    async_capable = True\n\n    def __init__(self, get_response):\n        self.get_response = get_response\n        self.async_mode = iscoroutinefunction(get_response)\n\n    def __call__(self, request):\n        if self.async_mode:\n            return self.__acall__(request)\n        return self.get_response(request)\n\n    async def __acall__(self, request):\n        return await self.get_response(request)\n",
+            fixed="from asgiref.sync import iscoroutinefunction, markcoroutinefunction\n\n\nclass ReplicaMiddleware:\n    sync_capable = True\n    async_capable = True\n\n    def __init__(self, get_response):\n        self.get_response = get_response\n        self.async_mode = iscoroutinefunction(get_response)\n        if iscoroutinefunction(get_response):\n            markcoroutinefunction(self)\n\n    def __call__(self, request):\n        if self.async_mode:\n            return self.__acall__(request)\n        return self.get_response(request)\n\n    async def __acall__(self, request):\n        return await self.get_response(request)\n",
         ),
     ]
     VALID = [
@@ -102,11 +106,25 @@ class MiddlewareNotMarkedCoroutine(Rule):
             )
         elif middleware.acall is not None and middleware.async_capable is True:
             guarded = True
-            applicability = Applicability.UNSAFE
+            # Marking changes which path runs only when `__call__` asks the instance itself.
+            asks_self = any(
+                isinstance(n, ast.Call)
+                and (ctx.file.qualname_of(n.func) or "").endswith(".iscoroutinefunction")
+                and n.args
+                and isinstance(n.args[0], ast.Name)
+                and n.args[0].id == "self"
+                for n in ast.walk(middleware.call)
+            )
+            applicability = Applicability.UNSAFE if asks_self else Applicability.SAFE
+            consequence = (
+                "`iscoroutinefunction(self)` is always False, so the async path never runs"
+                if asks_self
+                else "Django wraps it as a sync callable, so an exception raised on the async path (`Http404`, "
+                "`PermissionDenied`) is not turned into a response and escapes the handler"
+            )
             message = (
                 f"`{node.name}.__call__` hands async requests to `{middleware.acall.name}()`, but the instance is never "
-                "marked with `markcoroutinefunction(self)`: `iscoroutinefunction(self)` is False and Django treats the "
-                "middleware as sync"
+                f"marked with `markcoroutinefunction(self)`: {consequence}"
             )
         else:
             return

@@ -13,27 +13,27 @@ _FACTORY = "def timing_middleware(get_response):\n    async def middleware(reque
 
 
 class FunctionMiddlewareFlags(Rule):
-    """A function middleware that returns an `async def` but is not decorated with
-    `@async_only_middleware` or `@sync_and_async_middleware`.
+    """A function middleware that returns only an `async def` but is not decorated with
+    `@async_only_middleware`.
 
     ## What it does
-    Flags a middleware factory, a function whose first parameter is `get_response`, that
-    returns an `async def` it defines, when neither a flag decorator from
-    `django.utils.decorators` nor an `async_capable` assignment tells Django about it.
+    Flags a middleware factory, a function whose first parameter is `get_response`, whose
+    every `return` gives an `async def` it defines, when neither a flag decorator from
+    `django.utils.decorators` nor an `async_capable` assignment tells Django about it.  A
+    factory that returns a sync or an async function depending on `get_response` is left alone:
+    without flags Django runs it sync-only, which works.
 
     ## Why is this bad?
     Django reads `sync_capable`/`async_capable` from the factory; without them it is a
-    sync-only middleware, called with a sync `get_response`.  The inner `await
-    get_response(request)` then awaits a response object, and the chain around it treats the
-    coroutine as a response: requests fail.
+    sync-only middleware.  Django then adapts the coroutine function the factory returned as if
+    it were sync: every request fails (`TypeError: sync_to_async can only be applied to sync
+    functions` on Django 5.2, in the runtime test).
 
     ## Fix
-    Adds `@async_only_middleware` (imported from `django.utils.decorators`), or
-    `@sync_and_async_middleware` when the factory also returns a sync function.
+    Adds `@async_only_middleware`, imported from `django.utils.decorators`.
 
     ## Fix safety
-    Safe when only an async function is returned (the middleware could not work before).
-    Unsafe with both: Django starts to use the async one.
+    Safe: the middleware could not run before.
     """
 
     code = "ASL405"
@@ -45,18 +45,21 @@ class FunctionMiddlewareFlags(Rule):
 
     INVALID = [
         Invalid(
-            _FACTORY,
-            fixed="from django.utils.decorators import async_only_middleware\n@async_only_middleware\n" + _FACTORY,
+            "import time\n\n\n" + _FACTORY,
+            fixed="import time\nfrom django.utils.decorators import async_only_middleware\n\n\n@async_only_middleware\n" + _FACTORY,
         ),
         Invalid(
-            "from asgiref.sync import iscoroutinefunction\n\n\ndef timing_middleware(get_response):\n    if iscoroutinefunction(get_response):\n        async def middleware(request):\n            return await get_response(request)\n    else:\n        def middleware(request):\n            return get_response(request)\n    return middleware\n",
-            unsafe_fixed="from asgiref.sync import iscoroutinefunction\nfrom django.utils.decorators import sync_and_async_middleware\n\n\n@sync_and_async_middleware\ndef timing_middleware(get_response):\n    if iscoroutinefunction(get_response):\n        async def middleware(request):\n            return await get_response(request)\n    else:\n        def middleware(request):\n            return get_response(request)\n    return middleware\n",
+            _FACTORY,
+            fixed="from django.utils.decorators import async_only_middleware\n@async_only_middleware\n" + _FACTORY,
         ),
     ]
     VALID = [
         Valid("from django.utils.decorators import async_only_middleware\n\n\n@async_only_middleware\n" + _FACTORY),
         Valid(_FACTORY + "\n\ntiming_middleware.async_capable = True\ntiming_middleware.sync_capable = False\n"),
         Valid("def timing_middleware(get_response):\n    def middleware(request):\n        return get_response(request)\n\n    return middleware\n"),
+        Valid(
+            "from asgiref.sync import iscoroutinefunction\n\n\ndef timing_middleware(get_response):\n    if iscoroutinefunction(get_response):\n        async def middleware(request):\n            return await get_response(request)\n    else:\n        def middleware(request):\n            return get_response(request)\n    return middleware\n"
+        ),
         Valid("def handler(scope):\n    async def app(receive, send):\n        pass\n\n    return app\n"),
     ]
 
@@ -86,12 +89,11 @@ class FunctionMiddlewareFlags(Rule):
             elif isinstance(child, ast.Return) and isinstance(child.value, ast.Name):
                 returned.add(child.value.id)
         kinds = set().union(*(inner.get(name, set()) for name in returned)) if returned else set()
-        if True not in kinds:
-            return
-        both = False in kinds
-        decorator = "sync_and_async_middleware" if both else "async_only_middleware"
+        if kinds != {True}:
+            return  # nothing async, or a sync function too: Django runs that one
+        decorator = "async_only_middleware"
         edits = add_decorator(ctx, node, decorator)
-        fix = Fix(f"Decorate with `@{decorator}`", edits, Applicability.UNSAFE if both else Applicability.SAFE) if edits else None
+        fix = Fix(f"Decorate with `@{decorator}`", edits, Applicability.SAFE) if edits else None
         yield header_diagnostic(
             ctx,
             self.code,
