@@ -9,8 +9,8 @@ from .asl3_shared import (
     async_twin_fix,
     auth_twin_findings,
     backend_kind,
-    class_diagnostic,
     defined_names,
+    header_diagnostic,
     lineage,
     methods_of,
 )
@@ -95,9 +95,10 @@ class AuthBackendWithoutAsyncTwin(Rule):
         ),
         Invalid(
             _IMPORT.format("ModelBackend")
-            + "class ObjectPermissionMixin:\n    def has_perm(self, user_obj, perm, obj=None):\n        return user_obj.is_superuser\n\n\nclass ObjectPermissionBackend(ObjectPermissionMixin, ModelBackend):\n    pass\n",
+            + "class ObjectPermissionMixin:\n    def get_all_permissions(self, user_obj, obj=None):\n        return set()\n\n    def has_perm(self, user_obj, perm, obj=None):\n        return user_obj.is_superuser\n\n\nclass ObjectPermissionBackend(ObjectPermissionMixin, ModelBackend):\n    pass\n",
             unsafe_fixed=_IMPORT.format("ModelBackend")
-            + "class ObjectPermissionMixin:\n    def has_perm(self, user_obj, perm, obj=None):\n        return user_obj.is_superuser\n\n    async def ahas_perm(self, user_obj, perm, obj=None):\n        return user_obj.is_superuser\n\n\nclass ObjectPermissionBackend(ObjectPermissionMixin, ModelBackend):\n    pass\n",
+            + "class ObjectPermissionMixin:\n    def get_all_permissions(self, user_obj, obj=None):\n        return set()\n\n    async def aget_all_permissions(self, user_obj, obj=None):\n        return set()\n\n    def has_perm(self, user_obj, perm, obj=None):\n        return user_obj.is_superuser\n\n    async def ahas_perm(self, user_obj, perm, obj=None):\n        return user_obj.is_superuser\n\n\nclass ObjectPermissionBackend(ObjectPermissionMixin, ModelBackend):\n    pass\n",
+            count=2,
         ),
     ]
     VALID = [
@@ -172,12 +173,13 @@ class AuthBackendWithoutAsyncTwin(Rule):
                 fix = async_twin_fix(
                     ctx, mixin, function, twin, super_twins, exact=Applicability.UNSAFE, delegated=Applicability.UNSAFE
                 )
-                yield class_diagnostic(
+                # On the mixin's method: one finding however many backends use the mixin.
+                yield header_diagnostic(
                     ctx,
                     self.code,
-                    node,
-                    f"`{node.name}` gets `{name}()` from `{mixin.name}`, which has no `{twin}()`: {why(name, twin)}; "
-                    f"define `{twin}()` beside it",
+                    function,
+                    f"`{mixin.name}.{name}()` has no `{twin}()`, and the backend `{node.name}` gets it from this mixin: "
+                    f"{why(name, twin)}; define `{twin}()` beside it",
                     fix,
                 )
 

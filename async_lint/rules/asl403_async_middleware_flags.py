@@ -41,7 +41,9 @@ class AsyncMiddlewareFlags(Rule):
     ## Fix safety
     Safe for an `async def __call__`: with the flags, Django adapts the middleware on every
     chain instead of failing.  Unsafe for the `__acall__` pattern: Django starts using the async
-    path.
+    path, and what the sync `__call__` does before handing over now runs on the event loop (a
+    `request.user` read there raises `SynchronousOnlyOperation`; ASL107 finds those only in
+    `async def` bodies).
     """
 
     code = "ASL403"
