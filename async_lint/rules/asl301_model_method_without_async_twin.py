@@ -3,7 +3,7 @@ from __future__ import annotations
 import ast
 
 from ..diagnostics import Applicability
-from .asl3_shared import MODEL_SUPER_TWINS, async_twin_fix, header_diagnostic, model_sync_overrides
+from .asl3_shared import MODEL_SUPER_TWINS, async_twin_fix, header_diagnostic, is_stub, model_sync_overrides
 from .base import MODULE, Invalid, Rule, Valid
 
 _MODEL = "from django.db import models\n\n\nclass Article(models.Model):\n    title = models.CharField(max_length=100)\n    slug = models.SlugField()\n\n"
@@ -79,6 +79,8 @@ class ModelMethodWithoutAsyncTwin(Rule):
     ]
 
     def check(self, node, ctx):
+        if is_stub(ctx):
+            return
         for override in model_sync_overrides(ctx, node):
             if override.extra or override.refused:
                 continue  # ASL302

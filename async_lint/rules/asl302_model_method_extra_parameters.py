@@ -3,7 +3,7 @@ from __future__ import annotations
 import ast
 
 from ..diagnostics import Applicability
-from .asl3_shared import MODEL_SUPER_TWINS, async_twin_fix, header_diagnostic, model_sync_overrides
+from .asl3_shared import MODEL_SUPER_TWINS, async_twin_fix, header_diagnostic, is_stub, model_sync_overrides
 from .base import MODULE, Invalid, Rule, Valid
 
 _HEAD = "from django.db import models\nfrom django.utils import timezone\n\n\nclass Page(models.Model):\n    updated = models.DateTimeField(null=True)\n\n"
@@ -72,6 +72,8 @@ class ModelMethodExtraParameters(Rule):
     ]
 
     def check(self, node, ctx):
+        if is_stub(ctx):
+            return
         for override in model_sync_overrides(ctx, node):
             if not override.extra and not override.refused:
                 continue  # ASL301

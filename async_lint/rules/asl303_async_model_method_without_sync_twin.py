@@ -7,7 +7,7 @@ from ..diagnostics import Applicability, Edit, Fix
 from ..fixers.expressions import needs_parentheses
 from ..fixers.method_twins import insertion, super_method, sync_translation
 from ..fixers.sync_to_async import import_edits, wrapper_name
-from .asl3_shared import MODEL_TWINS, calls_self_method, defined_names, header_diagnostic, lineage, methods_of
+from .asl3_shared import MODEL_TWINS, calls_self_method, defined_names, header_diagnostic, is_stub, lineage, methods_of
 from .base import MODULE, Invalid, Rule, Valid
 
 ASYNC_TO_SYNC = {twin: sync for sync, twin in MODEL_TWINS.items()}
@@ -72,6 +72,8 @@ class AsyncModelMethodWithoutSyncTwin(Rule):
     ]
 
     def check(self, node, ctx):
+        if is_stub(ctx):
+            return
         if ctx.target < api.MODEL_TWIN_SINCE or not isinstance(ctx.parent, ast.Module):
             return
         if ctx.file.index.kind(f"{ctx.file.module}.{node.name}") != "model":

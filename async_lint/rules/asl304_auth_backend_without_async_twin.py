@@ -6,6 +6,7 @@ from .. import django_api as api
 from ..fixers.method_twins import SuperTwin
 from ..diagnostics import Applicability
 from .asl3_shared import (
+    is_stub,
     async_twin_fix,
     auth_twin_findings,
     backend_kind,
@@ -118,6 +119,8 @@ class AuthBackendWithoutAsyncTwin(Rule):
     ]
 
     def check(self, node, ctx):
+        if is_stub(ctx):
+            return
         if ctx.target < api.AUTH_BACKEND_TWIN_SINCE:
             return
         if ctx.file.module.split(".")[0] == "django":

@@ -4,7 +4,7 @@ import ast
 
 from .. import django_api as api
 from ..fixers.method_twins import SuperTwin
-from .asl3_shared import auth_twin_findings, lineage
+from .asl3_shared import auth_twin_findings, is_stub, lineage
 from .base import MODULE, Invalid, Rule, Valid
 
 _SUPER_TWINS = {
@@ -70,6 +70,8 @@ class UserModelWithoutAsyncTwin(Rule):
     ]
 
     def check(self, node, ctx):
+        if is_stub(ctx):
+            return
         if ctx.target < api.CHECK_PASSWORD_SINCE or not isinstance(ctx.parent, ast.Module):
             return
         if ctx.file.module.split(".")[0] == "django":

@@ -40,6 +40,11 @@ class Lineage:
         return any(name in names for names in self.project.values())
 
 
+def is_stub(ctx: Context) -> bool:
+    """A `.pyi` stub: it describes a module, it does not run (the ASL3/ASL4 rules skip it)."""
+    return ctx.source.path.endswith(".pyi")
+
+
 def defined_names(node: ast.ClassDef) -> frozenset[str]:
     """Methods and class attributes a class body defines."""
     names = set()

@@ -6,6 +6,7 @@ from .. import django_api as api
 from ..diagnostics import Fix
 from ..fixers.middleware import replace_legacy_marker
 from .asl4_shared import legacy_marker
+from .asl3_shared import is_stub
 from .base import MODULE, Invalid, Rule, Valid
 
 _CLASS = "class TimingMiddleware:\n    sync_capable = False\n    async_capable = True\n\n    def __init__(self, get_response):\n        self.get_response = get_response\n"
@@ -56,6 +57,8 @@ class LegacyCoroutineMarker(Rule):
     ]
 
     def check(self, node, ctx):
+        if is_stub(ctx):
+            return
         if ctx.target < api.MARK_COROUTINE_SINCE:
             return
         target = legacy_marker(ctx, node)

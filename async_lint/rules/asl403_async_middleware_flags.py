@@ -4,7 +4,7 @@ import ast
 
 from ..diagnostics import Applicability, Fix
 from ..fixers.middleware import mark_in_init, set_flags
-from .asl3_shared import class_diagnostic
+from .asl3_shared import class_diagnostic, is_stub
 from .asl4_shared import middleware_class
 from .base import MODULE, Invalid, Rule, Valid
 
@@ -77,6 +77,8 @@ class AsyncMiddlewareFlags(Rule):
     ]
 
     def check(self, node, ctx):
+        if is_stub(ctx):
+            return
         middleware = middleware_class(ctx, node)
         if middleware is None or middleware.mixin:
             return

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import ast
 
-from .asl3_shared import header_diagnostic
+from .asl3_shared import header_diagnostic, is_stub
 from .asl4_shared import is_marking_call, middleware_class
 from .base import MODULE, Invalid, Rule, Valid
 
@@ -49,6 +49,8 @@ class MarkedSyncCall(Rule):
     ]
 
     def check(self, node, ctx):
+        if is_stub(ctx):
+            return
         middleware = middleware_class(ctx, node)
         if middleware is None or middleware.mixin or not middleware.marks or middleware.init is None:
             return

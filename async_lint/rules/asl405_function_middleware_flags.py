@@ -6,7 +6,7 @@ from .. import django_api as api
 from ..diagnostics import Applicability, Fix
 from ..fixers.middleware import add_decorator
 from ..semantic import iter_scope_nodes
-from .asl3_shared import header_diagnostic
+from .asl3_shared import header_diagnostic, is_stub
 from .base import MODULE, Invalid, Rule, Valid
 
 _FACTORY = "def timing_middleware(get_response):\n    async def middleware(request):\n        return await get_response(request)\n\n    return middleware\n"
@@ -64,6 +64,8 @@ class FunctionMiddlewareFlags(Rule):
     ]
 
     def check(self, node, ctx):
+        if is_stub(ctx):
+            return
         params = [a.arg for a in (*node.args.posonlyargs, *node.args.args)]
         if not params or params[0] != "get_response":
             return

@@ -5,7 +5,7 @@ import ast
 from .. import django_api as api
 from ..diagnostics import Applicability, Fix
 from ..fixers.views import make_handlers_async
-from .asl3_shared import class_diagnostic
+from .asl3_shared import class_diagnostic, is_stub
 from .asl4_shared import view_class
 from .base import MODULE, Invalid, Rule, Valid
 
@@ -63,6 +63,8 @@ class ViewMixedHandlers(Rule):
     ]
 
     def check(self, node, ctx):
+        if is_stub(ctx):
+            return
         if ctx.target < api.ASYNC_VIEW_HANDLERS_SINCE:
             return
         view = view_class(ctx, node)

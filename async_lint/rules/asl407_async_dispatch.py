@@ -5,7 +5,7 @@ import ast
 from .. import django_api as api
 from ..diagnostics import Applicability, Fix
 from ..fixers.views import make_handlers_async
-from .asl3_shared import header_diagnostic
+from .asl3_shared import header_diagnostic, is_stub
 from .asl4_shared import view_class
 from .base import MODULE, Invalid, Rule, Valid
 
@@ -54,6 +54,8 @@ class AsyncDispatchSyncHandlers(Rule):
     ]
 
     def check(self, node, ctx):
+        if is_stub(ctx):
+            return
         if ctx.target < api.ASYNC_VIEW_HANDLERS_SINCE:
             return
         dispatch = next((s for s in node.body if isinstance(s, ast.AsyncFunctionDef) and s.name == "dispatch"), None)

@@ -4,6 +4,7 @@ import ast
 
 from .. import django_api as api
 from .asl4_shared import HTTP_METHODS, view_class
+from .asl3_shared import is_stub
 from .base import MODULE, Invalid, Rule, Valid
 
 _HEAD = "from django.contrib.auth.decorators import login_required\nfrom django.http import HttpResponse\nfrom django.utils.decorators import method_decorator\nfrom django.views import View\n\n\n"
@@ -52,6 +53,8 @@ class MethodDecoratorOnAsyncHandler(Rule):
     ]
 
     def check(self, node, ctx):
+        if is_stub(ctx):
+            return
         if not api.ASYNC_VIEW_HANDLERS_SINCE <= ctx.target < api.ASYNC_METHOD_DECORATOR_SINCE:
             return
         if view_class(ctx, node) is None:

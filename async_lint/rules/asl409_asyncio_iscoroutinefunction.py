@@ -5,6 +5,7 @@ import ast
 from .. import django_api as api
 from ..diagnostics import Edit, Fix
 from ..fixers.imports import ensure_import
+from .asl3_shared import is_stub
 from .base import MODULE, Invalid, Rule, Valid
 
 ASYNCIO_CHECK = "asyncio.iscoroutinefunction"
@@ -58,6 +59,8 @@ class AsyncioIsCoroutineFunction(Rule):
     ]
 
     def check(self, node, ctx):
+        if is_stub(ctx):
+            return
         if ctx.target < api.MARK_COROUTINE_SINCE or ctx.qualname(node.func) != ASYNCIO_CHECK:
             return
         yield ctx.report(
