@@ -8,6 +8,20 @@ from .base import Invalid, Rule, Valid
 from ._fix_choice import called_method, method_fix, thread_fix
 
 
+# What Django's async twins pass on to the sync method (reference §2).
+TWIN_PARAMETERS = {
+    "save": frozenset({"force_insert", "force_update", "using", "update_fields"}),
+    "delete": frozenset({"using", "keep_parents"}),
+    "refresh_from_db": frozenset({"using", "fields", "from_queryset"}),
+}
+
+
+def _twin_accepts(call: ast.Call, method: str) -> bool:
+    """Whether the async twin can take this call's arguments (keywords it knows, no positionals,
+    no `**kwargs` it cannot see into)."""
+    return not call.args and all(k.arg in TWIN_PARAMETERS[method] for k in call.keywords)
+
+
 class SyncModelMethod(Rule):
     """A model instance method that hits the database, called on the event loop.
 
@@ -26,7 +40,9 @@ class SyncModelMethod(Rule):
 
     ## Fix safety
     Safe: `asave()` and friends call the sync method in a thread, so an overridden `save()`
-    still runs.
+    still runs.  A call with arguments the twin does not pass on (`save(index=False)` to an
+    override with extra parameters, positional arguments, `**kwargs`) keeps the sync method, run
+    with `sync_to_async`.
     """
 
     code = "ASL104"
@@ -41,6 +57,10 @@ class SyncModelMethod(Rule):
         Invalid(
             "from library.models import Book\n\nasync def check(book: Book):\n    book.full_clean()\n",
             fixed="from library.models import Book\nfrom asgiref.sync import sync_to_async\n\nasync def check(book: Book):\n    await sync_to_async(book.full_clean)()\n",
+        ),
+        Invalid(
+            "from library.models import Book\n\nasync def quiet(book: Book):\n    book.save(index=False)\n",
+            fixed="from library.models import Book\nfrom asgiref.sync import sync_to_async\n\nasync def quiet(book: Book):\n    await sync_to_async(book.save)(index=False)\n",
         ),
         Invalid(
             "from library.models import Author\n\nasync def create(name):\n    author = Author(name=name)\n    author.save()\n    return author\n",
@@ -64,5 +84,9 @@ class SyncModelMethod(Rule):
             return
         if not isinstance(ctx.infer(receiver), Instance):
             return
+        if twin and not _twin_accepts(node, method):
+            # `page.save(index=False)`: a parameter of the model's own save(), which Django's
+            # asave() does not pass on (TypeError).  The sync call, in a thread, keeps it.
+            twin = None
         advice, fix = method_fix(ctx, node, twin) if twin else thread_fix(ctx, node)
         yield ctx.report(self.code, node, f"`.{method}()` runs a database query on the event loop; {advice}", fix)
