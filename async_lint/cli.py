@@ -16,7 +16,7 @@ from .config import ConfigError, detect_target, load_config, required_python
 from .discovery import MissingPath
 from .django_api import format_version
 from .output import FORMATS, display_path, summary_lines
-from .output import concise, full
+from .output import concise, full, github, gitlab, sarif, statistics
 from .output import json as json_output
 from .rules import RULES
 from .runner import Options, Run, UnknownSelector, resolve_codes
@@ -46,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--ignore", type=_codes, default=[], help="rule codes or prefixes to disable")
     check.add_argument("--target-version", metavar="X.Y", help="Django version the fixes may use")
     check.add_argument("--output-format", choices=FORMATS, default="full", help="default: full (colour only on a terminal)")
+    check.add_argument("--statistics", action="store_true", help="print the number of findings per rule instead of each finding")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings remain")
     check.add_argument("--config", metavar="PYPROJECT", help="read [tool.async-lint] from this file")
     check.add_argument(
@@ -128,7 +129,8 @@ def _check(args: argparse.Namespace) -> int:
         diff=args.diff,
     )
     try:
-        report = Run(options, config).execute()
+        with progress_bar() as progress:
+            report = Run(options, config, progress).execute()
     except MissingPath as error:
         return _error(f"no such file or directory: {error}")
     project_python = required_python(config)
@@ -155,8 +157,18 @@ def _check(args: argparse.Namespace) -> int:
         return 1 if report.changes and not args.exit_zero else 0
 
     output_format = args.output_format
-    if output_format == "json":
-        print(json_output.render(report, args.unsafe_fixes))
+    if args.statistics:
+        render = statistics.render_json if output_format == "json" else statistics.render
+        text = render(report, args.unsafe_fixes)
+        if text:
+            print(text)
+        if output_format != "json":
+            for line in summary_lines(report.diagnostics, report.fixes_applied, args.unsafe_fixes):
+                print(line)
+    elif output_format in MACHINE_FORMATS:
+        text = MACHINE_FORMATS[output_format].render(report, args.unsafe_fixes)
+        if text:
+            print(text)
     else:
         if output_format == "full":
             console = Console(highlight=False, soft_wrap=True)
@@ -170,6 +182,43 @@ def _check(args: argparse.Namespace) -> int:
         if output_format == "full" and report.diagnostics:
             print(f"Target Django {format_version(target)} ({target_origin}).")
     return 1 if report.diagnostics and not args.exit_zero else 0
+
+
+# Formats for programs: exactly the document, no summary lines.
+MACHINE_FORMATS = {"json": json_output, "github": github, "sarif": sarif, "gitlab": gitlab}
+# A run over fewer files is over before a bar would be worth drawing.
+PROGRESS_MIN_FILES = 50
+
+
+class progress_bar:
+    """A rich progress bar on stderr while files are checked, only when stderr is a terminal
+    and the run has many files; it is cleared when done.  Used as Run's `progress` callback."""
+
+    def __init__(self):
+        self.bar = None
+        self.task = None
+        self.enabled = sys.stderr is not None and sys.stderr.isatty()
+
+    def __enter__(self):
+        return self
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or total < PROGRESS_MIN_FILES:
+            return
+        if self.bar is None:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.bar = Progress(
+                TextColumn("Checking"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                console=Console(stderr=True), transient=True,
+            )
+            self.bar.start()
+            self.task = self.bar.add_task("check", total=total)
+        self.bar.update(self.task, completed=done)
+
+    def __exit__(self, *exc_info) -> None:
+        if self.bar is not None:
+            self.bar.stop()
 
 
 def _lines(text: str) -> list[str]:
@@ -189,8 +238,15 @@ def _print_rule(code: str) -> int:
 
 
 def _print_rules() -> int:
+    print(f"{'code':<6}  family  {'fix':<11}  name")
     for code, rule in RULES.items():
-        fix = "fix" if rule.has_fix() else "   "
         default = "" if rule.default_enabled else " (off by default)"
-        print(f"{code}  {rule.family()}  {fix}  {rule.name}{default}")
+        print(f"{code}  {rule.family()}  {_fix_safety(rule):<11}  {rule.name}{default}")
     return 0
+
+
+def _fix_safety(rule) -> str:
+    """What the rule's examples show its fixes to be: safe, unsafe, or either."""
+    safe = any(e.fixed is not None for e in rule.INVALID)
+    unsafe = any(e.fixed is None and e.unsafe_fixed is not None for e in rule.INVALID)
+    return "safe/unsafe" if safe and unsafe else "safe" if safe else "unsafe" if unsafe else "-"

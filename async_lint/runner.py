@@ -8,6 +8,7 @@ import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from .config import Config, glob_match
 from .diagnostics import Diagnostic
@@ -72,9 +73,10 @@ class Report:
 
 
 class Run:
-    def __init__(self, options: Options, config: Config):
+    def __init__(self, options: Options, config: Config, progress: Callable[[int, int], None] | None = None):
         self.options = options
         self.config = config
+        self.progress = progress  # called with (files checked, files in the run)
         self.trees: dict[str, ast.Module | None] = {}
         self.sources: dict[str, SourceFile] = {}
         self.report = Report()
@@ -84,7 +86,9 @@ class Run:
         self._read(files)
         index = self._index(files)
         dispatch = Dispatch(self.options.enabled)
-        for path in files:
+        for done, path in enumerate(files):
+            if self.progress is not None:
+                self.progress(done, len(files))
             source = self.sources.get(path)
             if source is None:
                 continue
@@ -101,6 +105,8 @@ class Run:
                 message = "Nested too deeply for async-lint to follow; the file was not checked"
                 diagnostics = [Diagnostic(SYNTAX_ERROR, message, path, 0, 0)] if SYNTAX_ERROR in enabled else []
             self.report.diagnostics.extend(diagnostics)
+        if self.progress is not None:
+            self.progress(len(files), len(files))
         self.report.files_checked = len(files)
         self.report.sources = self.sources
         return self.report

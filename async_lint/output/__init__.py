@@ -1,4 +1,5 @@
-"""Output formats: `full` (rich, for people), `concise` (one line each), `json` (ruff's fields)."""
+"""Output formats: `full` (rich, for people), `concise` (one line each), `json` (ruff's fields),
+and for CI: `github` (workflow annotations), `sarif` (code scanning), `gitlab` (Code Quality)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from ..diagnostics import Applicability, Diagnostic
 from ..fixes import applicable
 from ..source import SourceFile
 
-FORMATS = ("full", "concise", "json")
+FORMATS = ("full", "concise", "json", "github", "sarif", "gitlab")
 
 
 def display_path(path: str) -> str:
