@@ -13,9 +13,19 @@ A `TwinPair` is judged once (`compare`):
 
 The sync form of an async body drops `await`, turns `async for`/`async with`/async comprehensions
 into their sync statements, renames calls of `a`-twins to their sync names (Django's API tables in
-`django_api`, the module's own pairs, and names the sync twin itself calls), and unwraps
-`sync_to_async(f)(...)` into `f(...)`.  Both bodies lose their docstring and logging calls, and
-`async_to_sync(f)(...)` in the sync body becomes `f(...)`: none of that is a divergence.
+`django_api`, the module's own pairs, and names the sync twin itself uses: "evidence"), and
+unwraps `sync_to_async(f)(...)`, `asyncio.to_thread(f, ...)` and `loop.run_in_executor(None, f,
+...)` into `f(...)`.  Both bodies lose their docstring, logging calls, warnings, asserts, local
+imports and exception messages, and `async_to_sync(f)(...)` in the sync body becomes `f(...)`.
+
+Beyond names, a few forms an async twin has to take are read as the sync statement they stand
+for, each one checked against what the sync twin does: a temporary holding an awaited value
+(`obj = await X.aget(); await obj.adelete()`), an awaited getter for a property
+(`await self._aget_session()` for `self._session`), `await s.aset(k, v)` for `s[k] = v`, a
+helper run in a thread (`@sync_to_async def inner(): ...; await inner()`), the loop written for
+`all()`/`any()` over a generator, `for v in it: yield v` for `yield from it`, an httpx client for
+httpx's module functions, and a branch on `iscoroutinefunction()` whose arms agree in sync form.
+None of that is a divergence; anything else is.
 """
 
 from __future__ import annotations
@@ -90,11 +100,12 @@ _LOGGER_NAMES = re.compile(r"^_*(log|logger|logging|LOG|LOGGER|log_|.*_logger|.*
 
 
 def is_logging_call(node: ast.AST) -> bool:
+    """`logger.info(...)`, `logging.warning(...)`, `self.logger.debug(...)`, `log.error(...)`,
+    `self._debug_log(...)`, `log_task_start(...)`, `warnings.warn(...)`: messages, which twins
+    word differently."""
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
         words = node.func.id.lower().strip("_").split("_")
-        return "log" in words[:1] or words[-1:] == ["log"]  # log_task_start(...), debug_log(...)
-    """`logger.info(...)`, `logging.warning(...)`, `self.logger.debug(...)`, `log.error(...)`,
-    `warnings.warn(...)`: messages, which twins word differently."""
+        return "log" in words[:1] or words[-1:] == ["log"]
     if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
         return False
     if node.func.attr == "warn" and isinstance(node.func.value, ast.Name) and node.func.value.id == "warnings":
@@ -316,6 +327,8 @@ def local_imports(function: Function) -> dict[str, str]:
             for alias in node.names:
                 bound[alias.asname or alias.name] = f"{node.module}.{alias.name}"
     return bound
+
+
 _SYNC_TO_ASYNC_NAMES = frozenset({"sync_to_async", "database_sync_to_async"})
 _ASYNC_TO_SYNC = frozenset({"asgiref.sync.async_to_sync", "asgiref.sync.AsyncToSync"})
 
@@ -397,15 +410,23 @@ class Evidence:
     words: frozenset[str]  # words in string constants
     subscript_stores: bool  # `x[k] = v`
     contains_tests: bool  # `k in x`
+    # Imported names the sync twin uses: qualified name → the local name.
+    imported: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, function: Function) -> "Evidence":
+    def of(cls, function: Function, file_names: "Names | None" = None) -> "Evidence":
         names, variables, called, words = set(), set(), set(), set()
+        local = local_imports(function) if file_names is not None else {}
+        imported: dict[str, str] = {}
         subscript_stores = contains_tests = False
         for node in ast.walk(function):
             if isinstance(node, ast.Name):
                 names.add(node.id)
                 variables.add(node.id)
+                if file_names is not None:
+                    qualname = file_names.qualname(node, local)
+                    if qualname is not None:
+                        imported.setdefault(qualname, node.id)
             elif isinstance(node, ast.Attribute):
                 names.add(node.attr)
             elif isinstance(node, ast.Call):
@@ -420,7 +441,8 @@ class Evidence:
             elif isinstance(node, ast.Compare) and any(isinstance(o, (ast.In, ast.NotIn)) for o in node.ops):
                 contains_tests = True
         return cls(
-            frozenset(names), frozenset(variables), frozenset(called), frozenset(words), subscript_stores, contains_tests
+            frozenset(names), frozenset(variables), frozenset(called), frozenset(words), subscript_stores,
+            contains_tests, imported,
         )
 
 
@@ -483,7 +505,7 @@ class SyncForm(ast.NodeTransformer):
         *,
         async_side: bool,
         pair: TwinPair | None = None,
-        temporaries: dict[str, int] | None = None,
+        other: Evidence | None = None,
     ):
         self.names = names
         self.evidence = evidence
@@ -492,7 +514,8 @@ class SyncForm(ast.NodeTransformer):
         # Locals only one twin has, assigned once (name → how often read): where they hold a
         # value the other twin writes in place (`obj = await X.objects.aget(...)` then
         # `await obj.adelete()`), their uses read the value itself.
-        self.temporaries = temporaries or {}
+        self.other = other
+        self.temporaries: dict[str, int] = {}
         self.substitutions: dict[str, ast.expr] = {}
         self.local: dict[str, str] = {}
 
@@ -503,7 +526,10 @@ class SyncForm(ast.NodeTransformer):
         """A twin's parameters and body in compared form."""
         self.local = local_imports(function)
         arguments = self.visit(_strip_annotations(function.args))
-        body = self.body(clone(without_docstring(function.body)))
+        body = _merge_all_reassignments(clone(without_docstring(function.body)))
+        if self.other is not None:
+            self.temporaries = temporaries(body, self.other)
+        body = self.body(body)
         if len(body) > 1 and isinstance(body[-1], ast.Return) and body[-1].value is None:
             body = body[:-1]  # falling off the end
         return arguments, body
@@ -520,17 +546,22 @@ class SyncForm(ast.NodeTransformer):
                 continue
             if isinstance(stmt, (ast.Import, ast.ImportFrom)):
                 continue  # what an import binds is compared where it is used
+            if isinstance(stmt, ast.Assert):
+                continue  # checks for a type checker or a debugger, gone under `python -O`
+            if self.async_side and _yields_to_the_loop(stmt, self):
+                continue  # `await asyncio.sleep(0)`: no sync meaning
             http = self._http_client_block(stmt)
             if http is not None:
                 kept.extend(http)
                 continue
-            if _is_sync_to_async_decorated(stmt, self.names) and not _takes_arguments(stmt) and not _returns(stmt):
+            if _inlinable(stmt, body, self.names):
                 inline[stmt.name] = stmt
                 continue
-            called = _awaited_call_of(stmt, inline)
+            called = _call_of_helper(stmt, inline, self.names)
             if called is not None:
-                # `@sync_to_async def inner(): ...` then `await inner()`: the sync twin runs the
-                # same statements in place.
+                # `@sync_to_async def inner(): ...` then `await inner()` (or `def inner(): ...`
+                # then `await sync_to_async(inner)()`): the sync twin runs the same statements
+                # in place.
                 kept.extend(self.body(clone(inline.pop(called).body)))
                 continue
             if isinstance(stmt, ast.AnnAssign) and stmt.value is not None and isinstance(stmt.target, ast.Name):
@@ -604,6 +635,7 @@ class SyncForm(ast.NodeTransformer):
     def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
         node.returns = None
         node.args = _strip_annotations(node.args)
+        node.body = without_docstring(node.body) or [ast.Pass()]
         return self.generic_visit(node)
 
     def visit_comprehension(self, node: ast.comprehension) -> ast.AST:
@@ -785,10 +817,23 @@ class SyncForm(ast.NodeTransformer):
             if sync is not None:
                 return ast.copy_location(ast.Attribute(func.value, sync, ast.Load()), func)
         elif isinstance(func, ast.Name):
-            sync = self.names.sync_name_of(func.id, self.evidence.names, method=False)
+            sync = self.names.sync_name_of(func.id, self.evidence.names, method=False) or self._imported_twin(func)
             if sync is not None:
                 return ast.copy_location(ast.Name(sync, ast.Load()), func)
         return func
+
+    def _imported_twin(self, node: ast.Name) -> str | None:
+        """`redis_adispatch` (`from m import adispatch as redis_adispatch`) where the sync twin
+        uses `m.dispatch` under whatever local name."""
+        qualname = self.qualname(node)
+        if qualname is None or "." not in qualname:
+            return None
+        module, _, name = qualname.rpartition(".")
+        for candidate in sync_candidates(name, self.names.patterns):
+            local = self.evidence.imported.get(f"{module}.{candidate}")
+            if local is not None:
+                return local
+        return None
 
     def visit_Constant(self, node: ast.Constant) -> ast.AST:
         """Strings that name a twin (`hasattr(backend, "ahas_perm")`, messages naming the
@@ -811,6 +856,11 @@ class SyncForm(ast.NodeTransformer):
         qualname = self.qualname(node)
         if qualname in _QUALNAME_TWINS or qualname in _QUALNAME_TWINS.values():
             return ast.copy_location(ast.Name(_QUALNAME_TWINS.get(qualname, qualname), ast.Load()), node)
+        if self.async_side and isinstance(node.ctx, ast.Load):
+            # A reference to one of the module's async twins (`run(_aexecute_task, task)`).
+            sync = self.names.own_twins.get(node.id) or self._imported_twin(node)
+            if sync is not None:
+                return ast.copy_location(ast.Name(sync, node.ctx), node)
         return self._identifier(node, node.id, lambda new: ast.Name(new, node.ctx))
 
     def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
@@ -860,11 +910,11 @@ def _is_text(node: ast.expr) -> bool:
     return False
 
 
-def temporaries(function: Function, other: Evidence) -> dict[str, int]:
+def temporaries(body: list[ast.stmt], other: Evidence) -> dict[str, int]:
     """Locals of one twin, assigned once, that the other twin does not name: name → reads."""
     stores: dict[str, int] = {}
     loads: dict[str, int] = {}
-    for node in iter_function_nodes(function.body):
+    for node in iter_function_nodes(body):
         if isinstance(node, ast.Name):
             table = loads if isinstance(node.ctx, ast.Load) else stores
             table[node.id] = table.get(node.id, 0) + 1
@@ -916,23 +966,93 @@ def _collapse_branches(body: list[ast.stmt]) -> list[ast.stmt]:
     return result
 
 
+def _merge_reassignments(body: list[ast.stmt]) -> list[ast.stmt]:
+    """`x = a.get(pk)` then `x = x.cast()` is `x = a.get(pk).cast()`."""
+    merged: list[ast.stmt] = []
+    for stmt in body:
+        previous = merged[-1] if merged else None
+        if (
+            isinstance(previous, ast.Assign)
+            and isinstance(stmt, ast.Assign)
+            and len(previous.targets) == len(stmt.targets) == 1
+            and isinstance(previous.targets[0], ast.Name)
+            and isinstance(stmt.targets[0], ast.Name)
+            and previous.targets[0].id == stmt.targets[0].id
+        ):
+            name = stmt.targets[0].id
+            reads = [n for n in ast.walk(stmt.value) if isinstance(n, ast.Name) and n.id == name]
+            if len(reads) == 1:
+                value = _substitute(stmt.value, name, previous.value)
+                merged[-1] = ast.copy_location(ast.Assign([previous.targets[0]], value), stmt)
+                continue
+        merged.append(stmt)
+    return merged
+
+
+def _merge_all_reassignments(body: list[ast.stmt]) -> list[ast.stmt]:
+    """`_merge_reassignments` in every block of a body (nested functions included)."""
+    for stmt in body:
+        for name in ("body", "orelse", "finalbody"):
+            block = getattr(stmt, name, None)
+            if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
+                setattr(stmt, name, _merge_all_reassignments(block))
+        for handler in getattr(stmt, "handlers", ()) or ():
+            handler.body = _merge_all_reassignments(handler.body)
+        for case in getattr(stmt, "cases", ()) or ():
+            case.body = _merge_all_reassignments(case.body)
+    return _merge_reassignments(body)
+
+
+def _substitute(tree: ast.expr, name: str, value: ast.expr) -> ast.expr:
+    class Substitute(ast.NodeTransformer):
+        def visit_Name(self, node: ast.Name) -> ast.AST:
+            return clone(value) if node.id == name and isinstance(node.ctx, ast.Load) else node
+
+    return Substitute().visit(tree)
+
+
 def _takes_arguments(function: ast.FunctionDef | ast.Lambda) -> bool:
     a = function.args
     return bool(a.posonlyargs or a.args or a.kwonlyargs or a.vararg or a.kwarg)
 
 
-def _awaited_call_of(stmt: ast.stmt, functions: dict[str, ast.FunctionDef]) -> str | None:
-    """`await inner()` as a statement, for an `inner` in `functions`."""
-    if (
-        isinstance(stmt, ast.Expr)
-        and isinstance(stmt.value, ast.Await)
-        and isinstance(stmt.value.value, ast.Call)
-        and isinstance(stmt.value.value.func, ast.Name)
-        and stmt.value.value.func.id in functions
-        and not stmt.value.value.args
-        and not stmt.value.value.keywords
-    ):
-        return stmt.value.value.func.id
+def _yields_to_the_loop(stmt: ast.stmt, form: "SyncForm") -> bool:
+    if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Await)):
+        return False
+    call = stmt.value.value
+    return (
+        isinstance(call, ast.Call)
+        and form.qualname(call.func) == "asyncio.sleep"
+        and len(call.args) == 1
+        and isinstance(call.args[0], ast.Constant)
+        and call.args[0].value == 0
+    )
+
+
+def _inlinable(stmt: ast.stmt, body: list[ast.stmt], names: Names) -> bool:
+    """A nested helper without parameters or results, plain or `@sync_to_async`, named once
+    more in the block (where it is called)."""
+    if not isinstance(stmt, ast.FunctionDef) or _takes_arguments(stmt) or _returns(stmt):
+        return False
+    if stmt.decorator_list and not _is_sync_to_async_decorated(stmt, names):
+        return False
+    uses = sum(1 for b in body for n in ast.walk(b) if isinstance(n, ast.Name) and n.id == stmt.name)
+    return uses == 1
+
+
+def _call_of_helper(stmt: ast.stmt, functions: dict[str, ast.FunctionDef], names: Names) -> str | None:
+    """`inner()`, `await inner()` or `await sync_to_async(inner)()` as a statement, for an
+    `inner` in `functions`."""
+    if not isinstance(stmt, ast.Expr):
+        return None
+    call = stmt.value.value if isinstance(stmt.value, ast.Await) else stmt.value
+    if not isinstance(call, ast.Call) or call.args or call.keywords:
+        return None
+    func = call.func
+    if isinstance(func, ast.Call) and len(func.args) == 1 and names.is_sync_to_async(func.func):
+        func = func.args[0]
+    if isinstance(func, ast.Name) and func.id in functions:
+        return func.id
     return None
 
 
@@ -966,10 +1086,10 @@ class SyncForms:
 
 
 def sync_forms(pair: TwinPair, names: Names) -> SyncForms:
-    evidence = Evidence.of(pair.sync)
+    evidence = Evidence.of(pair.sync, names)
     async_evidence = Evidence.of(pair.async_)
-    sync_side = SyncForm(names, evidence, async_side=False, pair=pair, temporaries=temporaries(pair.sync, async_evidence))
-    async_side = SyncForm(names, evidence, async_side=True, pair=pair, temporaries=temporaries(pair.async_, evidence))
+    sync_side = SyncForm(names, evidence, async_side=False, pair=pair, other=async_evidence)
+    async_side = SyncForm(names, evidence, async_side=True, pair=pair, other=evidence)
     sync_args, sync_body = sync_side.function(pair.sync)
     async_args, async_body = async_side.function(pair.async_)
     return SyncForms(sync_args, async_args, sync_body, async_body)

@@ -124,7 +124,8 @@ def run(args: argparse.Namespace) -> int:
     for path in files:
         found = judge_file(path, config.twins)
         if found is None:
-            print(f"async-lint: warning: {display_path(path)}: cannot be read or parsed; its twins were not checked", file=sys.stderr)
+            shown = display_path(path)
+            print(f"async-lint: warning: {shown}: cannot be read or parsed; its twins were not checked", file=sys.stderr)
             continue
         judged.extend(found)
     out = sys.stdout

@@ -129,8 +129,17 @@ def test_an_interface_stub_is_not_compared():
         ("yield from rows", "async for row in rows:\n        yield row"),
         # httpx's module functions and its clients
         ("return httpx.get(url, timeout=5).json()", "async with httpx.AsyncClient(timeout=5) as client:\n        return (await client.get(url)).json()"),
-        # time.sleep and asyncio.sleep
+        # time.sleep and asyncio.sleep; a bare yield to the loop
         ("time.sleep(1)", "await asyncio.sleep(1)"),
+        ("return x", "await asyncio.sleep(0)\n    return x"),
+        # asserts for a type checker, a nested helper's docstring
+        ("return x.pk", "assert x is not None\n    return x.pk"),
+        ('def g():\n        """Sync."""\n        return 1\n    return g', 'def g():\n        """Async."""\n        return 1\n    return g'),
+        # a value built in two steps, and a helper run in a thread
+        ("return Book.objects.get(pk=pk).title", "b = await Book.objects.aget(pk=pk)\n    b = b.title\n    return b"),
+        ("book.save()", "def save():\n        book.save()\n    await sync_to_async(save)()"),
+        # a branch on whether the callee is async, identical in sync form
+        ("return x.run()", "if iscoroutinefunction(x.run):\n        return await x.run()\n    return await sync_to_async(x.run)()"),
     ],
 )
 def test_differences_of_form_only_are_equal(sync_body, async_body):
@@ -138,6 +147,7 @@ def test_differences_of_form_only_are_equal(sync_body, async_body):
         "import asyncio, logging, time\nimport httpx\n"
         "from asgiref.sync import sync_to_async\nfrom django.db import transaction\n"
         "from django.shortcuts import aget_object_or_404, get_object_or_404\n"
+        "from inspect import iscoroutinefunction\n"
         f"def ok(x):\n    return x\nasync def aok(x):\n    return x\n"
         f"def f(request, qs, pk, book, x, xs, rows, url):\n    {sync_body}\n"
         f"async def af(request, qs, pk, book, x, xs, rows, url):\n    {async_body}\n"
@@ -167,6 +177,32 @@ def test_the_modules_own_twins_and_names_the_sync_twin_uses_are_renamed():
         "fetch": twins.EQUAL,
         "send": twins.EQUAL,
     }
+
+
+def test_references_to_the_modules_own_twins_and_imported_twins_are_renamed():
+    code = """
+    import contextvars
+    from tasks import dispatch, adispatch as run_later
+
+
+    def _execute(task):
+        return task
+
+
+    async def _aexecute(task):
+        return task
+
+
+    def execute(task):
+        contextvars.copy_context().run(_execute, task)
+        return dispatch(task)
+
+
+    async def aexecute(task):
+        await contextvars.copy_context().run(_aexecute, task)
+        return await run_later(task)
+    """
+    assert {c.pair.sync.name: c.verdict for c in judge(code)}["execute"] == twins.EQUAL
 
 
 def test_a_property_and_its_awaited_getter_read_alike():
@@ -301,3 +337,28 @@ def test_asl502_fix_inside_an_expression_is_parenthesised():
         "    async def name(self):\n        return self.load().get('name')\n"
     )
     assert fixed(code, {"ASL502"}).endswith("        return (await self.aload()).get('name')\n")
+
+
+def test_regenerated_session_writes_use_the_subscript_sessions_have():
+    code = (
+        "def remember(request, value):\n"
+        "    request.session['k'] = value\n\n\n"
+        "# async-lint: twin-canonical: async\n"
+        "async def aremember(request, value):\n"
+        "    await request.session.aset('k', value)\n"
+        "    await request.session.aset('seen', True)\n"
+    )
+    assert fixed(code, {"ASL501"}, unsafe=True).startswith(
+        "def remember(request, value):\n    request.session['k'] = value\n    request.session['seen'] = True\n"
+    )
+
+
+def test_no_regeneration_through_a_library_coroutine_with_no_sync_form():
+    code = (
+        "import asyncio\n\n\n"
+        "def run(proc):\n    return proc.wait()\n\n\n"
+        "# async-lint: twin-canonical: async\n"
+        "async def arun(proc):\n    return await asyncio.wait_for(proc.wait(), 5)\n"
+    )
+    (finding,) = findings(code, {"ASL501"})
+    assert finding.fix is None

@@ -4,9 +4,10 @@
   as psycopg generates its sync code: `await` goes, `async for`/`async with`/async
   comprehensions become their sync statements, `a`-twin calls call their sync names (the same
   tables and evidence `twins.SyncForm` reads them with), `sync_to_async(f)(...)` becomes
-  `f(...)`, and an awaited call with no known sync twin becomes `async_to_sync(f)(...)`.
-  Anything else async (an `async with` over an unknown context manager, `await` of a value)
-  means no fix.
+  `f(...)`, and an awaited call of the module's (or the class's) own coroutine function with
+  no sync twin becomes `async_to_sync(f)(...)`.  Anything else async (an `async with` over an
+  unknown context manager, an awaited library coroutine such as `asyncio.wait_for(...)`, an
+  `await` of a value) means no fix: there is no sync form to write.
 - From the sync twin (`canonical = "sync"`): the async twin delegates,
   `return await sync_to_async(self.x)(...)`, which is consistent by construction.
 

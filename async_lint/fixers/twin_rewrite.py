@@ -3,6 +3,7 @@ rewritten, so a run that rewrites nothing never pays for libcst."""
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -109,10 +110,21 @@ class _Imports:
 class _ToSync(cst.CSTTransformer):
     """The async body in sync form; see the module doc.  Raises CannotRegenerate."""
 
-    def __init__(self, names: twins.Names, evidence: twins.Evidence, local: dict[str, str], imports: _Imports):
+    def __init__(
+        self,
+        names: twins.Names,
+        evidence: twins.Evidence,
+        local: dict[str, str],
+        imports: _Imports,
+        coroutine_functions: frozenset[str],
+        coroutine_methods: frozenset[str],
+    ):
         super().__init__()
         self.names, self.evidence, self.local, self.imports = names, evidence, local, imports
+        # What `async_to_sync` may wrap: the module's and the class's own `async def`s.
+        self.coroutine_functions, self.coroutine_methods = coroutine_functions, coroutine_methods
         self.translated: set[int] = set()
+        self.stores: set[int] = set()  # `aset(k, v)` calls that become `x[k] = v`
 
     # names
 
@@ -168,6 +180,8 @@ class _ToSync(cst.CSTTransformer):
             sync = twins._DJANGO_FUNCTION_TWINS[qualname].rsplit(".", 1)[1]
             new_func = func.with_changes(attr=cst.Name(sync)) if isinstance(func, cst.Attribute) else cst.Name(sync)
             return self._mark(updated.with_changes(func=new_func))
+        if isinstance(func, cst.Attribute) and func.attr.value == "aset":
+            return self._aset(updated, func)
         if isinstance(func, cst.Attribute):
             if not updated.args:
                 prop = self._property_of(func.attr.value)
@@ -182,6 +196,29 @@ class _ToSync(cst.CSTTransformer):
                 return self._mark(updated.with_changes(func=func.with_changes(value=sync)))
         return updated
 
+    def _aset(self, call, func):
+        """`cache.aset(k, v)` is `cache.set(k, v)`; `session.aset(k, v)` is `session[k] = v`
+        (§5a: sessions have no `set`).  Which one the receiver is: the sync twin's own usage,
+        else the cache import or a `...session` receiver; else no fix."""
+        receiver = func.value
+        is_cache = "set" in self.evidence.called or self._qualname(receiver) in api.CACHE_OBJECTS
+        name = receiver.attr.value if isinstance(receiver, cst.Attribute) else getattr(receiver, "value", "")
+        is_session = not is_cache and (self.evidence.subscript_stores or "session" in str(name).lower())
+        if is_cache:
+            return self._mark(call.with_changes(func=func.with_changes(attr=cst.Name("set"))))
+        if is_session and len(call.args) == 2 and not any(a.keyword or a.star for a in call.args):
+            self.stores.add(id(call))
+            return self._mark(call)
+        raise CannotRegenerate("aset on an unknown receiver")
+
+    def leave_Expr(self, original, updated):
+        call = updated.value
+        if isinstance(call, cst.Call) and id(call) in self.stores:
+            key, value = call.args[0].value, call.args[1].value
+            target = cst.Subscript(value=call.func.value, slice=[cst.SubscriptElement(cst.Index(key))])
+            return cst.Assign(targets=[cst.AssignTarget(target)], value=value)
+        return updated
+
     def _property_of(self, name: str) -> str | None:
         # The same reading as SyncForm._property_of.
         form = twins.SyncForm(self.names, self.evidence, async_side=True)
@@ -190,13 +227,25 @@ class _ToSync(cst.CSTTransformer):
     def leave_Await(self, original, updated):
         expression = updated.expression
         if id(expression) in self.translated:
+            if id(expression) in self.stores:
+                return expression  # becomes a subscript store in leave_Expr
             return expression.with_changes(lpar=updated.lpar, rpar=updated.rpar) if updated.lpar else expression
-        if isinstance(expression, cst.Call):
-            # No sync twin known: run the coroutine function from sync code.
+        if isinstance(expression, cst.Call) and self._own_coroutine_function(expression.func):
+            # No sync twin: run the module's own coroutine function from sync code.
             self.imports.async_to_sync = True
             wrapped = cst.Call(func=cst.Name("async_to_sync"), args=[cst.Arg(expression.func)])
             return expression.with_changes(func=wrapped, lpar=updated.lpar, rpar=updated.rpar)
-        raise CannotRegenerate("await of a value")
+        raise CannotRegenerate("await of something with no known sync form")
+
+    def _own_coroutine_function(self, func) -> bool:
+        if isinstance(func, cst.Name):
+            return func.value in self.coroutine_functions and func.value not in self.local
+        return (
+            isinstance(func, cst.Attribute)
+            and isinstance(func.value, cst.Name)
+            and func.value.value in ("self", "cls")
+            and func.attr.value in self.coroutine_methods
+        )
 
     def leave_Name(self, original, updated):
         if updated.value in twins._BUILTIN_TWINS:
@@ -211,10 +260,15 @@ class _ToSync(cst.CSTTransformer):
     # statements
 
     def _sync_iterable(self, node) -> bool:
-        """An `async for` target that a sync `for` can iterate: a translated call, a variable or
-        attribute, or a lazy QuerySet chain (`Book.objects.filter(...)`)."""
-        if id(node) in self.translated or isinstance(node, (cst.Name, cst.Attribute)):
+        """An `async for` target that a sync `for` can iterate: a translated call, a lazy
+        QuerySet chain (`Book.objects.filter(...)`), or a variable or attribute the sync twin
+        uses too."""
+        if id(node) in self.translated:
             return True
+        if isinstance(node, cst.Name):
+            return node.value in self.evidence.variables
+        if isinstance(node, cst.Attribute):
+            return node.attr.value in self.evidence.names
         if isinstance(node, cst.Subscript):
             return self._sync_iterable(node.value)
         if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
@@ -251,7 +305,15 @@ def sync_from_async(ctx: Context, pair: twins.TwinPair, names: twins.Names) -> t
     module = cst.parse_module(ctx.source.text)
     sync_node, async_node = _locate(module, pair)
     imports = _Imports()
-    transformer = _ToSync(names, twins.Evidence.of(pair.sync), twins.local_imports(pair.async_), imports)
+    tree_functions = names.module_functions
+    coroutine_functions = frozenset(n for n, f in tree_functions.items() if isinstance(f, ast.AsyncFunctionDef))
+    coroutine_methods = frozenset(
+        n for n, f in pair.siblings.items() if isinstance(f, ast.AsyncFunctionDef)
+    ) if pair.owner is not None else frozenset()
+    transformer = _ToSync(
+        names, twins.Evidence.of(pair.sync, names), twins.local_imports(pair.async_), imports,
+        coroutine_functions, coroutine_methods,
+    )
     converted = async_node.visit(transformer)
     body = _body_with_docstring_of(sync_node, list(converted.body.body))
     new = sync_node.with_changes(
@@ -307,8 +369,6 @@ def async_from_sync(ctx: Context, pair: twins.TwinPair) -> tuple[Edit, list[Edit
         f"return await {wrapper_name(ctx)}({callee})({', '.join(arguments)})\n"
     )
     body = [*_docstring(async_node), statement]
-    new = async_node.with_changes(
-        params=sync_node.params,
-        body=cst.IndentedBlock(body=body, header=async_node.body.header if isinstance(async_node.body, cst.IndentedBlock) else cst.TrailingWhitespace()),
-    )
+    header = async_node.body.header if isinstance(async_node.body, cst.IndentedBlock) else cst.TrailingWhitespace()
+    new = async_node.with_changes(params=sync_node.params, body=cst.IndentedBlock(body=body, header=header))
     return _replace(ctx, module, async_node, new), list(imports)

@@ -43,7 +43,9 @@ class DivergingTwins(Rule):
     ## Fix
     Regenerates the twin that is not canonical: with `twins.canonical = "async"` (or
     `# async-lint: twin-canonical: async` on the pair) the sync twin becomes the async body in
-    sync form (an awaited call with no known sync twin becomes `async_to_sync(f)(...)`); with
+    sync form (an awaited call of the module's own coroutine function with no sync twin becomes
+    `async_to_sync(f)(...)`; an `async with`, `async for` or awaited library coroutine with no
+    known sync form means no fix); with
     `"sync"` the async twin becomes `return await sync_to_async(self.x)(...)`.  Each keeps its
     name, decorators and docstring.  Without a canonical side there is no fix: only the author
     knows which side carries the change that the other lacks.

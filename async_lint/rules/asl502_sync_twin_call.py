@@ -23,7 +23,9 @@ class SyncTwinCall(Rule):
     Flags, inside an `async def`, a direct call of a sync function or method of the same module
     (or class) that has an async twin there: `load_profile(pk)` while `aload_profile` is
     defined, `self.render()` while `arender` is.  Twins are named as for ASL501
-    (`twins.patterns`).  The async twin itself calling its sync twin is not flagged.
+    (`twins.patterns`).  Not flagged: the async twin itself calling its sync twin, and
+    generator twins (calling a generator runs nothing; code that picks the sync iterator, as
+    Django's test client does for a sync streaming response, does so on purpose).
 
     ## Why is this bad?
     The sync twin runs on the event loop: whatever it does there (a query, a request, a file)
@@ -32,8 +34,7 @@ class SyncTwinCall(Rule):
 
     ## Fix
     `await aload_profile(pk)`.  No fix where an `await` cannot go (inside a generator
-    expression) or where the sync twin is a generator (its async twin is iterated with
-    `async for`).
+    expression).
 
     ## Fix safety
     Safe when the async twin delegates to the sync one (`sync_to_async(load_profile)`): the same
@@ -89,6 +90,16 @@ class SyncTwinCall(Rule):
             "def profile_view(request, pk):\n"
             "    return load_profile(pk).bio\n"
         ),
+        # A generator's sync iterator, chosen on purpose.
+        Valid(
+            "def rows(items):\n"
+            "    yield from items\n\n\n"
+            "async def arows(items):\n"
+            "    for item in items:\n"
+            "        yield item\n\n\n"
+            "async def stream(items, is_async):\n"
+            "    return arows(items) if is_async else rows(items)\n"
+        ),
         # The async twin may call its sync twin; nothing without a twin is flagged.
         Valid(
             "def label(book):\n"
@@ -118,8 +129,8 @@ class SyncTwinCall(Rule):
         if container is None:
             return
         pair = next((p for p in index_for(ctx).pairs_in(container) if p.sync.name == name), None)
-        if pair is None or _inside(scope, pair.async_):
-            return
+        if pair is None or _inside(scope, pair.async_) or twins.is_generator(pair.sync):
+            return  # a generator runs nothing when called: choosing the sync iterator is deliberate
         callee = ctx.text(func)
         twin = callee[: len(callee) - len(name)] + pair.async_.name
         message = (
@@ -147,7 +158,7 @@ def _inside(scope, function: ast.AST) -> bool:
 
 
 def _fix(ctx, call: ast.Call, pair: twins.TwinPair) -> Fix | None:
-    if twins.is_generator(pair.sync) or not can_await_here(ctx, call):
+    if not can_await_here(ctx, call):
         return None
     if isinstance(call.func, ast.Attribute):
         rename = rename_attribute(ctx, call.func, pair.async_.name)
