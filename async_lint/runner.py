@@ -156,16 +156,7 @@ class Run:
         return index
 
     def _enabled_for(self, path: str) -> frozenset[str]:
-        relative = _relative(path, self.config.root)
-        ignored = [
-            code
-            for pattern, codes in self.config.per_file_ignores.items()
-            if glob_match(relative, pattern) or glob_match(os.path.basename(path), pattern)
-            for code in codes
-        ]
-        if not ignored:
-            return self.options.enabled
-        return frozenset(c for c in self.options.enabled if not any(c.startswith(i.upper()) for i in ignored))
+        return enabled_for(path, self.options.enabled, self.config)
 
     def _fix(self, source, index, settings, dispatch, diagnostics):
         def lint(text: str) -> list[Diagnostic]:
@@ -198,6 +189,20 @@ class Run:
         self.report.changes[source.path] = (source.text, new_text)
         self.report.fixes_applied += applied
         return remaining if not self.options.diff else diagnostics
+
+
+def enabled_for(path: str, enabled: frozenset[str], config: Config) -> frozenset[str]:
+    """The enabled codes minus the file's `per-file-ignores` (also used by the flake8 plugin)."""
+    relative = _relative(path, config.root)
+    ignored = [
+        code
+        for pattern, codes in config.per_file_ignores.items()
+        if glob_match(relative, pattern) or glob_match(os.path.basename(path), pattern)
+        for code in codes
+    ]
+    if not ignored:
+        return enabled
+    return frozenset(c for c in enabled if not any(c.startswith(i.upper()) for i in ignored))
 
 
 def _relative(path: str, root: Path) -> str:
