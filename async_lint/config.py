@@ -90,12 +90,13 @@ def find_pyproject(start: Path) -> Path | None:
 
 def project_root(start: Path) -> Path:
     """Without a pyproject.toml: the nearest folder holding manage.py or .git above the checked
-    paths, else the current folder.  The project index reads every Python file under the root:
-    a project checked from far above it (`cd ~ && async-lint src/site`) must not make that `~`."""
+    paths, else the folder that holds them.  The project index reads every Python file under the
+    root, so it is never the current folder by default: a project checked from above it
+    (`cd ~ && async-lint src/site`) must not make that `~`."""
     for directory in (start, *start.parents):
         if any((directory / marker).exists() for marker in PROJECT_MARKERS):
             return directory
-    return Path.cwd()
+    return start
 
 
 def load_config(paths: list[str], config_file: str | None = None) -> Config:
