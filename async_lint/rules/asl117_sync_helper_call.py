@@ -3,6 +3,7 @@ from __future__ import annotations
 import ast
 
 from ..fixers.sync_to_async import wrap_call
+from ..twins import twin_name
 from ..semantic import LocalFunction
 from .base import Invalid, Rule, Valid
 
@@ -59,6 +60,8 @@ class SyncHelperCall(Rule):
         if helper is None:
             return
         function, owner = helper
+        if self._has_async_twin(function, owner, ctx):
+            return  # calling the sync twin of an async function: ASL502's finding
         nested_in = ctx.scope if function in ctx.scope.local_functions.values() else None
         session_loaded = ctx.scope.session_loaded_before(node)
         hazard = next(
@@ -78,6 +81,12 @@ class SyncHelperCall(Rule):
             f"`{callee}()` runs `{inner}` (line {row}) on the event loop; call it with `await sync_to_async({callee})()`",
             wrap_call(ctx, node),
         )
+
+    @staticmethod
+    def _has_async_twin(function: ast.FunctionDef, owner: ast.ClassDef | None, ctx) -> bool:
+        body = owner.body if owner is not None else ctx.file.tree.body
+        names = {s.name for s in body if isinstance(s, ast.AsyncFunctionDef)}
+        return any(twin_name(function.name, pattern) in names for pattern in ctx.twins.patterns)
 
     @staticmethod
     def _helper(func: ast.expr, ctx) -> tuple[ast.FunctionDef, ast.ClassDef | None] | None:
