@@ -64,3 +64,17 @@ def is_builtin(ctx: Context, name: str) -> bool:
 def filled_before(node: ast.expr, ctx: Context) -> bool:
     """A QuerySet variable already evaluated earlier in the function reads its cache."""
     return ctx.scope is not None and ctx.scope.filled_before(node)
+
+
+_DUCK_TYPING_ERRORS = frozenset({"AttributeError", "TypeError"})
+
+
+def in_duck_typing_fallback(ctx: Context) -> bool:
+    """Inside `except AttributeError:` (or TypeError), the code runs because a value was *not*
+    what its annotation says: `try: qs.all().count() except AttributeError: len(qs)`."""
+    for parent in ctx.parents:
+        if isinstance(parent, ast.ExceptHandler) and parent.type is not None:
+            caught = parent.type.elts if isinstance(parent.type, ast.Tuple) else [parent.type]
+            if any(isinstance(c, ast.Name) and c.id in _DUCK_TYPING_ERRORS for c in caught):
+                return True
+    return False

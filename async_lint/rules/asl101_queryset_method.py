@@ -5,7 +5,7 @@ import ast
 from .. import django_api as api
 from ..semantic import Manager, QuerySet
 from .base import Invalid, Rule, Valid
-from ._fix_choice import called_method, filled_before, method_fix
+from ._fix_choice import called_method, filled_before, in_duck_typing_fallback, method_fix
 
 
 # On a QuerySet whose result cache is filled (a prefetched relation's `.all()`), these read the
@@ -78,6 +78,8 @@ class SyncQuerySetMethod(Rule):
             return
         base = ctx.infer(receiver)
         if not isinstance(base, (Manager, QuerySet)) or (isinstance(base, QuerySet) and base.raw):
+            return
+        if in_duck_typing_fallback(ctx):
             return
         if method in CACHE_SERVED and (
             (isinstance(base, QuerySet) and base.from_prefetch_cache)

@@ -9,7 +9,7 @@ from ..fixers.iteration import async_comprehension, async_for_statement, collect
 from ..fixers.sync_to_async import wrap_call, wrap_value
 from ..semantic import QuerySet
 from .base import Invalid, Rule, Valid
-from ._fix_choice import filled_before, is_builtin
+from ._fix_choice import filled_before, in_duck_typing_fallback, is_builtin
 
 # Builtins that iterate their argument(s) at once.
 CONSUMERS = frozenset(
@@ -94,6 +94,8 @@ class SyncQuerySetIteration(Rule):
     ]
 
     def check(self, node, ctx):
+        if in_duck_typing_fallback(ctx):
+            return
         if isinstance(node, ast.For):
             value = ctx.infer(node.iter)
             if _queries(value, node.iter, ctx):

@@ -8,7 +8,7 @@ from ..fixers.expressions import can_await_here, replace_expression
 from ..fixers.iteration import element_name
 from ..semantic import QuerySet
 from .base import Invalid, Rule, Valid
-from ._fix_choice import filled_before, is_builtin
+from ._fix_choice import filled_before, in_duck_typing_fallback, is_builtin
 
 _TEST_PARENTS = (ast.If, ast.While, ast.IfExp, ast.Assert)
 
@@ -81,6 +81,7 @@ class SyncQuerySetEvaluation(Rule):
     ]
     VALID = [
         Valid("from library.models import Book\n\nasync def count():\n    return await Book.objects.acount()\n"),
+        Valid("from django.db.models import QuerySet\n\nasync def count(items: QuerySet):\n    try:\n        return await items.all().acount()\n    except AttributeError:\n        return len(items)\n"),
         Valid("from library.models import Book\n\nasync def page():\n    return Book.objects.all()[:10]\n"),
         Valid("from library.models import Book\n\nasync def check(qs=None):\n    return qs is None\n"),
         Valid("async def count(items: list):\n    return len(items), items[0], 3 in items\n"),
@@ -88,6 +89,8 @@ class SyncQuerySetEvaluation(Rule):
     ]
 
     def check(self, node, ctx):
+        if in_duck_typing_fallback(ctx):
+            return
         if isinstance(node, ast.Call):
             yield from self._builtin_call(node, ctx)
         elif isinstance(node, (ast.If, ast.While, ast.IfExp, ast.Assert)):
