@@ -10,9 +10,9 @@ asserts nothing.
 What is measured, all side by side in this one process:
 
 * floor: read every .py/.pyi file under TREE (bytes -> decode; the usual virtualenv, cache and
-  build folders skipped) and `ast.parse` it, best of N.  async-lint's own discovery (config
-  excludes, .gitignore files) is asked too, and a different file count is reported, since the
-  ratio only means something when both sides read the same files;
+  build folders skipped) and `ast.parse` it, best of N.  How many files async-lint itself checks
+  (config excludes, .gitignore files) is read from its report, and a different count is flagged,
+  since the ratio only means something when both sides read the same files;
 * async-lint in-process: `async_lint.cli.main(["check", TREE, "--output-format", "json",
   "--exit-zero"])` with stdout captured, best of N (no interpreter start, no imports);
 * async-lint subprocess: the same command line as a user runs it (what the `async-lint` console
@@ -79,18 +79,6 @@ def python_files(tree: str) -> list[str]:
     return sorted(found)
 
 
-def discovered_by_async_lint(tree: str) -> list[str] | None:
-    """The files async-lint itself would check (its config, excludes and .gitignore rules)."""
-    try:
-        from async_lint.config import load_config
-        from async_lint.discovery import discover
-
-        return discover([tree], load_config([tree]))
-    except Exception as error:  # an internal API that may change: the count is informative only
-        print(f"(cannot ask async-lint which files it checks: {type(error).__name__}: {error})")
-        return None
-
-
 def read_all(paths: list[str]) -> list[tuple[str, str]]:
     texts = []
     for path in paths:
@@ -122,8 +110,11 @@ def floor_once(paths: list[str]) -> tuple[float, float]:
 # -- async-lint ------------------------------------------------------------------------------
 
 
+LINT_ARGS: list[str] = []  # --lint-arg: extra options for async-lint
+
+
 def lint_argv(tree: str) -> list[str]:
-    return ["check", tree, "--output-format", "json", "--exit-zero"]
+    return ["check", tree, "--output-format", "json", "--exit-zero", *LINT_ARGS]
 
 
 class InProcessResult:
@@ -158,6 +149,35 @@ def lint_in_process(tree: str, profiler: cProfile.Profile | None = None) -> InPr
         seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     gc.callbacks.remove(on_gc)
     return InProcessResult(seconds, cpu, gc_cpu[0], code, out.getvalue(), err.getvalue())
+
+
+@contextlib.contextmanager
+def counting_files_checked():
+    """Collects how many files async-lint itself checks (its config, excludes and .gitignore
+    rules) from the report of each in-process run; nothing if its internals no longer say."""
+    seen: list[int] = []
+    try:
+        from async_lint import runner
+    except ImportError:
+        yield seen
+        return
+    execute = getattr(getattr(runner, "Run", None), "execute", None)
+    if execute is None:
+        yield seen
+        return
+
+    def counting(self):
+        report = execute(self)
+        count = getattr(report, "files_checked", None)
+        if isinstance(count, int):
+            seen.append(count)
+        return report
+
+    runner.Run.execute = counting
+    try:
+        yield seen
+    finally:
+        runner.Run.execute = execute
 
 
 GNU_TIME = "/usr/bin/time"
@@ -274,7 +294,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the best is kept (default 3)")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of one in-process run")
     parser.add_argument("--with-flake8-async", action="store_true", help="also time flake8 --select ASYNC (minutes)")
+    parser.add_argument(
+        "--lint-arg", action="append", default=[], metavar="ARG",
+        help="an extra option for async-lint, repeatable (e.g. --lint-arg=--no-respect-gitignore)",
+    )
     args = parser.parse_args(argv)
+    LINT_ARGS[:] = args.lint_arg
 
     if args.tree is None:
         import django
@@ -290,8 +315,9 @@ def main(argv: list[str] | None = None) -> int:
 
     import async_lint
 
+    import async_lint.cli  # noqa: F401  (imported before anything is timed)
+
     paths = python_files(tree)
-    discovered = discovered_by_async_lint(tree)
     texts = read_all(paths)
     lines = sum(t.count("\n") + (not t.endswith("\n") and bool(t)) for _, t in texts)
     with_async = sum("async" in t for _, t in texts)
@@ -302,26 +328,26 @@ def main(argv: list[str] | None = None) -> int:
           f"({os.path.dirname(async_lint.__file__)}{_commit(async_lint.__file__)})  cpus {os.cpu_count()}")
     print(f"files:              {len(paths)}  ({with_async} contain \"async\")")
     print(f"lines:              {lines:,}")
-    coverage = None
-    if discovered is not None:
-        print(f"async-lint checks:  {len(discovered)} of these files")
-        if len(discovered) != len(paths):
-            coverage = (
-                f"async-lint checks {len(discovered)} of the {len(paths)} files the floor parses "
-                "(excluded by its config, or by a .gitignore in or above the tree)"
-            )
-
     # Rounds: the floor, async-lint in-process, async-lint as a process, python start-up, one of
     # each per round, so that a busy machine slows all of them alike; the best of each is kept.
     command = [sys.executable, "-c", _CONSOLE_SCRIPT, *lint_argv(tree)]
     start_command = [sys.executable, "-c", "import sys; sys.path.pop(0); import async_lint.cli"]
     floor_once(paths)  # warm the page cache for everyone
     floors, runs, children, starts = [], [], [], []
-    for _ in range(repeat):
-        floors.append(floor_once(paths))
-        runs.append(lint_in_process(tree))
-        children.append(run_child(command, tree))
-        starts.append(run_child(start_command, tree))
+    with counting_files_checked() as checked:
+        for _ in range(repeat):
+            floors.append(floor_once(paths))
+            runs.append(lint_in_process(tree))
+            children.append(run_child(command, tree))
+            starts.append(run_child(start_command, tree))
+    coverage = None
+    if checked:
+        print(f"async-lint checks:  {checked[0]} of these files")
+        if checked[0] != len(paths):
+            coverage = (
+                f"async-lint checks {checked[0]} of the {len(paths)} files the floor parses "
+                "(excluded by its config, or by a .gitignore in or above the tree?)"
+            )
 
     floor = min(wall for wall, _ in floors)
     floor_cpu = min(cpu for _, cpu in floors)
