@@ -93,6 +93,8 @@ def project_root(start: Path) -> Path:
     paths, else the folder that holds them.  The project index reads every Python file under the
     root, so it is never the current folder by default: a project checked from above it
     (`cd ~ && async-lint src/site`) must not make that `~`."""
+    if "site-packages" in start.parts or "dist-packages" in start.parts:
+        return start  # an installed package: the repository around the interpreter is not its project
     for directory in (start, *start.parents):
         if any((directory / marker).exists() for marker in PROJECT_MARKERS):
             return directory

@@ -153,6 +153,8 @@ def _walk_body(scope: Scope, ctx: Context, rules: RulesByType) -> Iterable[Diagn
 
 
 _EXIT = object()  # marks the end of a node's children on the walk stack
+# Nodes that hold statements (what a walk through statements only descends into).
+_STRUCTURE = (ast.stmt, ast.ExceptHandler, ast.match_case, ast.Module)
 
 
 def _walk(
@@ -166,10 +168,13 @@ def _walk(
     loop_rules: RulesByType,
     module_rules: RulesByType,
     file: FileModel | None,
+    statements_only: bool = False,
 ) -> Iterable[Diagnostic]:
     """Depth-first over `nodes` and their children, each node once.  The path from the root is
     kept as a list; a tuple of it is made only for nodes some rule looks at.  Entering a function
-    opens its scope (sync or async); its decorators, defaults and annotations stay outside."""
+    opens its scope (sync or async); its decorators, defaults and annotations stay outside.
+    With `statements_only`, code off the event loop is walked through statements only (what the
+    module rules asked for), expressions being visited only inside `async def` bodies."""
     path = list(parents)
     # Stack entries: (node, scope, owner, in_loop), or _EXIT to pop the path.
     stack: list = [(n, scope, owner, in_loop) for n in reversed(nodes)]
@@ -209,8 +214,9 @@ def _walk(
         stack.append(_EXIT)
         for child in reversed(_children(node)):
             if outside and any(child is o for o in outside):
-                stack.append((child, node_scope, node_owner, node_in_loop))
-            else:
+                if node_in_loop or statements_only is False:
+                    stack.append((child, node_scope, node_owner, node_in_loop))
+            elif child_in_loop or not statements_only or isinstance(child, _STRUCTURE):
                 stack.append((child, child_scope, child_owner, child_in_loop))
 
 
@@ -236,7 +242,10 @@ def _walk_module(file: FileModel, ctx: Context, dispatch: Dispatch, module_rules
     walked (found through statements); otherwise every node, once."""
     common = dict(loop_rules=dispatch.event_loop, module_rules=module_rules, file=file)
     if module_rules:
-        yield from _walk([file.tree], (), ctx, None, in_loop=False, owner=None, **common)
+        statements_only = all(issubclass(t, _STRUCTURE) for t in module_rules)
+        yield from _walk(
+            [file.tree], (), ctx, None, in_loop=False, owner=None, statements_only=statements_only, **common
+        )
         return
     for function, scope, owner in _async_functions(file.tree.body, None, file, None):
         yield from _walk([function], (), ctx, scope, in_loop=False, owner=owner, **common)

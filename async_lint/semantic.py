@@ -301,19 +301,24 @@ class Scope:
     def session_loaded_before(self, node: ast.AST) -> bool:
         """Whether an awaited `request.auser()` or session coroutine ran earlier in this function:
         the session is then in memory, and reading it is not I/O."""
+        return self._session_load_line is not None and self._session_load_line < node.lineno
+
+    @cached_property
+    def _session_load_line(self) -> int | None:
+        lines = []
         for child in iter_scope_nodes(self.node.body):
             if (
                 isinstance(child, ast.Await)
-                and child.lineno < node.lineno
                 and isinstance(child.value, ast.Call)
                 and isinstance(child.value.func, ast.Attribute)
+                and (child.value.func.attr == "auser" or child.value.func.attr in api.SESSION_COROUTINES)
             ):
                 receiver = self.file.infer(child.value.func.value, self)
                 if isinstance(receiver, Request) and child.value.func.attr == "auser":
-                    return True
-                if isinstance(receiver, Session) and child.value.func.attr.startswith("a"):
-                    return True
-        return False
+                    lines.append(child.lineno)
+                elif isinstance(receiver, Session):
+                    lines.append(child.lineno)
+        return min(lines, default=None)
 
     def lookup(self, name: str) -> object | None:
         scope: Scope | None = self

@@ -64,8 +64,12 @@ class SyncSessionAccess(Rule):
     ]
 
     def check(self, node, ctx):
-        if ctx.scope.session_loaded_before(node):
-            return  # an awaited auser()/session call loaded it: this is an in-memory read
+        for diagnostic in self._accesses(node, ctx):
+            # After an awaited auser()/session call the session is in memory: not I/O.
+            if not ctx.scope.session_loaded_before(node):
+                yield diagnostic
+
+    def _accesses(self, node, ctx):
         if isinstance(node, ast.Call):
             receiver, method = called_method(node) or (None, "")
             twin = api.SESSION_METHODS.get(method)
