@@ -553,6 +553,10 @@ class FileModel:
             return Instance(value.model, PARAMETER)
         return None
 
+    def alias_of(self, *qualnames: str) -> str | None:
+        """The name a module-level import binds to one of `qualnames`, if any."""
+        return next((alias for alias, bound in self.imports.items() if bound in qualnames), None)
+
     def qualname_of(self, node: ast.expr) -> str | None:
         if isinstance(node, ast.Name) and node.id in self.module_classes:
             return f"{self.module}.{node.id}"

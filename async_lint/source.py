@@ -60,6 +60,14 @@ class SourceFile:
         end = self.line_starts[row] if row < len(self.line_starts) else len(self.text)
         return self.text[start:end].rstrip("\r\n")
 
+    def end_of_line(self, node: ast.AST) -> int:
+        """The offset of the line break ending the node's last line (or the end of the text)."""
+        row = node.end_lineno
+        end = self.line_starts[row] if row < len(self.line_starts) else len(self.text)
+        while end > 0 and self.text[end - 1] in "\r\n":
+            end -= 1
+        return end
+
     def offset(self, lineno: int, col_byte: int) -> int:
         """Character offset of an `ast` (lineno, col_offset) position."""
         start = self.line_starts[lineno - 1]

@@ -19,16 +19,33 @@ def ensure_import(ctx: Context, module: str, name: str) -> tuple[Edit, ...] | No
     if bound is not None or name in ctx.file.module_functions or name in ctx.file.module_classes:
         return None
     source = ctx.source
-    body = ctx.file.tree.body
-    for stmt in body:
+    for stmt in ctx.file.tree.body:
         if isinstance(stmt, ast.ImportFrom) and stmt.module == module and stmt.level == 0:
             if any(alias.name == "*" for alias in stmt.names):
                 return ()
             last = stmt.names[-1]
             end = source.offset(last.end_lineno, last.end_col_offset)
             return (Edit(end, end, f", {name}"),)
-    anchor = _leading_import_block_end(body)
-    line = f"from {module} import {name}{source.newline}"
+    return _new_import(ctx, f"from {module} import {name}")
+
+
+def ensure_module_import(ctx: Context, module: str) -> tuple[str, tuple[Edit, ...]] | None:
+    """The name `module` is bound to (`import asyncio`), with the edits that add the import when
+    the file lacks it; None when the name is taken by something else."""
+    alias = ctx.file.alias_of(module)
+    if alias is not None:
+        return alias, ()
+    file = ctx.file
+    if module in file.imports or module in file.module_functions or module in file.module_classes:
+        return None
+    return module, _new_import(ctx, f"import {module}")
+
+
+def _new_import(ctx: Context, statement: str) -> tuple[Edit, ...]:
+    """One line after the file's leading docstring and imports."""
+    source = ctx.source
+    anchor = _leading_import_block_end(ctx.file.tree.body)
+    line = f"{statement}{source.newline}"
     if anchor is None:
         return (Edit(0, 0, line),)
     if anchor.end_lineno < len(source.line_starts):
@@ -36,7 +53,7 @@ def ensure_import(ctx: Context, module: str, name: str) -> tuple[Edit, ...] | No
         if source.text[offset - 1 : offset] in ("\n", "\r"):
             return (Edit(offset, offset, line),)
     end = len(source.text)
-    return (Edit(end, end, source.newline + line.rstrip("\r\n")),)
+    return (Edit(end, end, source.newline + statement),)
 
 
 def _leading_import_block_end(body: list[ast.stmt]) -> ast.stmt | None:

@@ -10,14 +10,7 @@ import ast
 from .. import django_api as api
 from ..context import Context
 from ..diagnostics import Edit
-from .imports import ensure_import
-
-
-def _bound_name(ctx: Context, qualnames: frozenset[str] | set[str]) -> str | None:
-    for alias, qualname in ctx.file.imports.items():
-        if qualname in qualnames:
-            return alias
-    return None
+from .imports import ensure_import, ensure_module_import
 
 
 def asgiref_names(ctx: Context, *names: str) -> tuple[list[str], tuple[Edit, ...]] | None:
@@ -25,7 +18,7 @@ def asgiref_names(ctx: Context, *names: str) -> tuple[list[str], tuple[Edit, ...
     imports) by, and the import edits they need: one `from asgiref.sync import ...`."""
     aliases, missing = [], []
     for name in names:
-        alias = _bound_name(ctx, {f"asgiref.sync.{name}", f"inspect.{name}"})
+        alias = ctx.file.alias_of(f"asgiref.sync.{name}", f"inspect.{name}")
         aliases.append(alias or name)
         if alias is None:
             missing.append(name)
@@ -43,39 +36,6 @@ def asgiref_names(ctx: Context, *names: str) -> tuple[list[str], tuple[Edit, ...
             content = "".join(f", {n}" for n in missing)
         edits = (Edit(edit.start, edit.end, content),)
     return aliases, edits
-
-
-def _module_import(ctx: Context, module: str) -> tuple[str, tuple[Edit, ...]] | None:
-    """`import asyncio`, added after the leading imports unless the file already binds it."""
-    alias = next((a for a, q in ctx.file.imports.items() if q == module), None)
-    if alias is not None:
-        return alias, ()
-    if module in ctx.file.imports or module in ctx.file.module_functions or module in ctx.file.module_classes:
-        return None
-    body = ctx.file.tree.body
-    anchor = None
-    for position, stmt in enumerate(body):
-        docstring = position == 0 and isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
-        if docstring or isinstance(stmt, (ast.Import, ast.ImportFrom)):
-            anchor = stmt
-        else:
-            break
-    line = f"import {module}{ctx.source.newline}"
-    if anchor is None:
-        return module, (Edit(0, 0, line),)
-    if anchor.end_lineno < len(ctx.source.line_starts):
-        offset = ctx.source.line_starts[anchor.end_lineno]
-        return module, (Edit(offset, offset, line),)
-    end = len(ctx.source.text)
-    return module, (Edit(end, end, ctx.source.newline + line.rstrip("\r\n")),)
-
-
-def _line_end(ctx: Context, node: ast.AST) -> int:
-    row = node.end_lineno
-    end = ctx.source.line_starts[row] if row < len(ctx.source.line_starts) else len(ctx.source.text)
-    while end > 0 and ctx.source.text[end - 1] in "\r\n":
-        end -= 1
-    return end
 
 
 def _indent_of(ctx: Context, node: ast.AST) -> str | None:
@@ -104,7 +64,7 @@ def mark_in_init(ctx: Context, init: ast.FunctionDef, get_response: str, guarded
         test = f"{names[0]}({get_response})"
         edits += imports
     else:
-        module = _module_import(ctx, "asyncio")
+        module = ensure_module_import(ctx, "asyncio")
         if module is None:
             return None
         statement = f"self._is_coroutine = {module[0]}.coroutines._is_coroutine"
@@ -113,7 +73,7 @@ def mark_in_init(ctx: Context, init: ast.FunctionDef, get_response: str, guarded
     newline = ctx.source.newline
     step = _step(ctx, init)
     text = f"{newline}{indent}if {test}:{newline}{indent}{step}{statement}" if guarded else f"{newline}{indent}{statement}"
-    end = _line_end(ctx, last)
+    end = ctx.source.end_of_line(last)
     edits.append(Edit(end, end, text))
     return tuple(sorted(set(edits)))
 
@@ -156,7 +116,7 @@ def set_flags(
             separated = isinstance(first, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
             edits.append(Edit(start, start, lines + (newline if separated else "")))
         else:
-            end = _line_end(ctx, anchor)
+            end = ctx.source.end_of_line(anchor)
             edits.append(Edit(end, end, "".join(f"{newline}{indent}{line}" for line in missing)))
     return tuple(sorted(edits))
 

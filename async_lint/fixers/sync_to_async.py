@@ -17,10 +17,7 @@ IMPORT = ("asgiref.sync", "sync_to_async")
 
 
 def wrapper_name(ctx: Context) -> str:
-    for alias, qualname in ctx.file.imports.items():
-        if qualname == "asgiref.sync.sync_to_async":
-            return alias
-    return "sync_to_async"
+    return ctx.file.alias_of("asgiref.sync.sync_to_async") or "sync_to_async"
 
 
 def import_edits(ctx: Context) -> tuple[Edit, ...] | None:

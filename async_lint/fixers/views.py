@@ -12,14 +12,6 @@ from ..diagnostics import Edit
 from .sync_to_async import import_edits, wrapper_name
 
 
-def _line_end(ctx: Context, node: ast.AST) -> int:
-    row = node.end_lineno
-    end = ctx.source.line_starts[row] if row < len(ctx.source.line_starts) else len(ctx.source.text)
-    while end > 0 and ctx.source.text[end - 1] in "\r\n":
-        end -= 1
-    return end
-
-
 def make_handlers_async(ctx: Context, view: ast.ClassDef, handlers: Iterable) -> tuple[Edit, ...] | None:
     """`handlers`: the sync ones (`asl4_shared.Handler`), defined in `view` or inherited."""
     edits: list[Edit] = []
@@ -51,6 +43,6 @@ def make_handlers_async(ctx: Context, view: ast.ClassDef, handlers: Iterable) ->
             f"{newline}{indent}    return await {wrapper}(super().{name})(request, *args, **kwargs)"
             for name in sorted(inherited)
         )
-        end = _line_end(ctx, last)
+        end = ctx.source.end_of_line(last)
         edits += [Edit(end, end, methods), *imports]
     return tuple(sorted(set(edits))) if edits else None
