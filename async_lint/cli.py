@@ -12,6 +12,7 @@ import sys
 from rich.console import Console
 
 from . import __version__, twins_cli
+from .cache import CACHE_DIR, Cache, clean as clean_cache
 from .config import ConfigError, detect_target, load_config, required_python
 from .discovery import MissingPath
 from .django_api import format_version
@@ -21,7 +22,7 @@ from .output import json as json_output
 from .rules import RULES
 from .runner import Options, Run, UnknownSelector, resolve_codes
 
-SUBCOMMANDS = ("check", "rule", "rules", "twins")
+SUBCOMMANDS = ("check", "clean", "rule", "rules", "twins")
 
 
 def _codes(value: str) -> list[str]:
@@ -53,6 +54,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-respect-gitignore", dest="respect_gitignore", action="store_false", default=None,
         help="check files that .gitignore files exclude",
     )
+    check.add_argument(
+        "--no-cache", dest="cache", action="store_false",
+        help=f"neither read nor write the cache ({CACHE_DIR}/ in the project root)",
+    )
+
+    clean = commands.add_parser("clean", help=f"remove the cache ({CACHE_DIR}/ in the project root)")
+    clean.add_argument("paths", nargs="*", default=["."], help="a path in the project (default: .)")
+    clean.add_argument("--config", metavar="PYPROJECT", help="the pyproject.toml whose folder is the project root")
 
     rule = commands.add_parser("rule", help="print a rule's documentation")
     rule.add_argument("code")
@@ -83,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
             return _print_rules()
         if args.command == "twins":
             return twins_cli.run(args)
+        if args.command == "clean":
+            return _clean(args)
         return _check(args)
     except KeyboardInterrupt:
         return 130
@@ -102,6 +113,19 @@ def main(argv: list[str] | None = None) -> int:
 def _error(message: str) -> int:
     print(f"async-lint: error: {message}", file=sys.stderr)
     return 2
+
+
+def _clean(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(args.paths, args.config)
+    except ConfigError as error:
+        return _error(str(error))
+    try:
+        removed = clean_cache(config.root)
+    except OSError as error:
+        return _error(f"cannot remove {config.root / CACHE_DIR}: {error.strerror or error}")
+    print(f"Removed {removed}" if removed else f"No cache to remove ({config.root / CACHE_DIR} does not exist)")
+    return 0
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -130,7 +154,8 @@ def _check(args: argparse.Namespace) -> int:
     )
     try:
         with progress_bar() as progress:
-            report = Run(options, config, progress).execute()
+            cache = Cache(config.root) if args.cache and not (options.fix or options.diff) else None
+            report = Run(options, config, progress, cache).execute()
     except MissingPath as error:
         return _error(f"no such file or directory: {error}")
     project_python = required_python(config)

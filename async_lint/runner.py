@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from . import cache as cache_module
 from .config import Config, glob_match
 from .diagnostics import Diagnostic
 from .discovery import discover
@@ -74,9 +75,19 @@ class Report:
 
 
 class Run:
-    def __init__(self, options: Options, config: Config, progress: Callable[[int, int], None] | None = None):
+    def __init__(
+        self,
+        options: Options,
+        config: Config,
+        progress: Callable[[int, int], None] | None = None,
+        cache: "cache_module.Cache | None" = None,
+    ):
         self.options = options
         self.config = config
+        # The persistent cache is used only by a plain check: --fix and --diff compute afresh.
+        self.cache = cache if not (options.fix or options.diff) else None
+        self.hashes: dict[str, bytes] = {}  # path → hash of its text, for the cache keys
+        self.settings_key = ""
         self.progress = progress  # called with (files checked, files in the run)
         self.trees: dict[str, ast.Module | None] = {}
         self.sources: dict[str, SourceFile] = {}
@@ -105,6 +116,13 @@ class Run:
             if source is None:
                 continue
             enabled = self._enabled_for(path)
+            key = None
+            if self.cache is not None:
+                key = self._file_key(source, enabled)
+                cached = self.cache.get(path, key)
+                if cached is not None:
+                    self.report.diagnostics.extend(cached)
+                    continue
             settings = LintSettings(self.options.target, enabled, self.config.twins)
             try:
                 diagnostics = lint_source(source, index, settings, dispatch, self.trees.get(path))
@@ -116,9 +134,13 @@ class Run:
                 # the run.  Like code too deep for `ast.parse`, it is reported unchecked.
                 message = "Nested too deeply for async-lint to follow; the file was not checked"
                 diagnostics = [Diagnostic(SYNTAX_ERROR, message, path, 0, 0)] if SYNTAX_ERROR in enabled else []
+            if key is not None:
+                self.cache.put(path, key, diagnostics)
             self.report.diagnostics.extend(diagnostics)
         if self.progress is not None:
             self.progress(len(files), len(files))
+        if self.cache is not None:
+            self.cache.save()
         self.report.files_checked = len(files)
         self.report.sources = self.sources
         return self.report
@@ -162,11 +184,31 @@ class Run:
             except (OSError, UnreadableSource):
                 continue
         texts = {p: s.text for p, s in self.sources.items() if p in project_files}
-        index = ProjectIndex.build(texts, self._parse)
+        index = None
+        if self.cache is not None:
+            # Everything the index is built from: each file's path, module name and text.
+            self.hashes = {p: cache_module.text_hash(t) for p, t in texts.items()}
+            index_key = cache_module.fingerprint(
+                (p, module_name_for(p), self.hashes[p]) for p in sorted(texts)
+            )
+            self.settings_key = cache_module.fingerprint(
+                (index_key, self.options.target, sorted(self.options.enabled), self.config.twins)
+            )
+            index = self.cache.index(index_key)
+        if index is None:
+            index = ProjectIndex.build(texts, self._parse)
+            if self.cache is not None:
+                self.cache.put_index(index_key, index)
         # Sources read only for the index are not reported on.
         for path in project_files - set(files):
             self.sources.pop(path, None)
         return index
+
+    def _file_key(self, source: SourceFile, enabled: frozenset[str]) -> str:
+        text_hash = self.hashes.get(source.path) or cache_module.text_hash(source.text)
+        return cache_module.fingerprint(
+            (self.settings_key, source.path, module_name_for(source.path), source.encoding, sorted(enabled), text_hash)
+        )
 
     def _enabled_for(self, path: str) -> frozenset[str]:
         return enabled_for(path, self.options.enabled, self.config)

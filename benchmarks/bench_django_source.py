@@ -113,8 +113,9 @@ def floor_once(paths: list[str]) -> tuple[float, float]:
 LINT_ARGS: list[str] = []  # --lint-arg: extra options for async-lint
 
 
-def lint_argv(tree: str) -> list[str]:
-    return ["check", tree, "--output-format", "json", "--exit-zero", *LINT_ARGS]
+def lint_argv(tree: str, cache: bool = False) -> list[str]:
+    """Cold runs by default (--no-cache); `cache=True` for the warm runs of the persistent cache."""
+    return ["check", tree, "--output-format", "json", "--exit-zero", *([] if cache else ["--no-cache"]), *LINT_ARGS]
 
 
 class InProcessResult:
@@ -123,7 +124,7 @@ class InProcessResult:
         self.stdout, self.stderr = stdout, stderr
 
 
-def lint_in_process(tree: str, profiler: cProfile.Profile | None = None) -> InProcessResult:
+def lint_in_process(tree: str, profiler: cProfile.Profile | None = None, cache: bool = False) -> InProcessResult:
     from async_lint.cli import main
 
     out, err = io.StringIO(), io.StringIO()
@@ -142,7 +143,7 @@ def lint_in_process(tree: str, profiler: cProfile.Profile | None = None) -> InPr
         if profiler is not None:
             profiler.enable()
         try:
-            code = main(lint_argv(tree))
+            code = main(lint_argv(tree, cache))
         finally:
             if profiler is not None:
                 profiler.disable()
@@ -378,6 +379,22 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  of which python start + `import async_lint.cli`: {min(c[0] for c in starts):.3f} s wall, "
           f"{min(c[5] for c in starts):.3f} s CPU, best of {repeat}")
     print(f"  command:          async-lint {' '.join(lint_argv(tree))}  (the console script's code, run by {sys.executable})")
+
+    # Warm: nothing changed since the run that filled the persistent cache (`.async_lint_cache/`).
+    with contextlib.redirect_stdout(io.StringIO()):
+        from async_lint.cli import main as cli_main
+
+        cli_main(["clean", tree])
+    filled = lint_in_process(tree, cache=True)
+    warm = [lint_in_process(tree, cache=True) for _ in range(repeat)]
+    warm_command = [sys.executable, "-c", _CONSOLE_SCRIPT, *lint_argv(tree, cache=True)]
+    warm_children = [run_child(warm_command, tree) for _ in range(repeat)]
+    best_warm = min(r.seconds for r in warm)
+    warm_same = all(r.stdout == runs[0].stdout for r in (filled, *warm))
+    print(f"warm (cached) run:  {best_warm:.3f} s in-process best of {repeat}  ratio to floor {best_warm / floor:.2f}x  "
+          f"(goal <= 0.5x);  CPU {min(r.cpu for r in warm):.3f} s;  filling run {filled.seconds:.3f} s")
+    print(f"  process:          {min(c[0] for c in warm_children):.3f} s wall incl. interpreter start, best of {repeat};  "
+          f"output {'identical to' if warm_same else 'DIFFERENT FROM'} the cold run")
 
     # Memory.
     gc.collect()
