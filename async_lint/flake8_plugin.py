@@ -3,10 +3,10 @@
 Registered as the `ASL` entry point of `flake8.extension`.  Per file it takes the `ast` tree
 flake8 already parsed and the lines it already read, so a file is not parsed a second time for
 linting.  The project's model index (which classes are models, their relations and managers)
-is built once per flake8 process, lazily on the first file of a project: from the project root
-that `[tool.async-lint]` configuration is found for (as `async-lint check` finds it), plus the
-paths flake8 was given (flake8 checks them whatever `.gitignore` says, so their models count).
-With `--jobs`, each worker process builds its own.
+is built once per flake8 process, lazily on the first file: from the project root and
+configuration that `async-lint check` finds for the paths flake8 was given, plus those paths
+(flake8 checks them whatever `.gitignore` says, so their models count).  With `--jobs`, each
+worker process builds its own.
 
 Configuration is async-lint's own `[tool.async-lint]` (select, ignore, per-file-ignores,
 target-version); the target Django version can also be given to flake8 as
@@ -135,18 +135,22 @@ class Plugin:
 
     @classmethod
     def _project(cls, path: str) -> Project:
+        """The project as `async-lint check` would see it given the same paths as flake8: its
+        configuration is found from those paths (for a file alone, from its folder)."""
         folder = os.path.dirname(path) if os.path.exists(path) else os.getcwd()
-        project = cls._by_folder.get(folder)
+        paths = list(cls.paths) or [folder]
+        lookup = "\0".join(paths)
+        project = cls._by_folder.get(lookup)
         if project is None:
             try:
-                config = load_config([folder])
+                config = load_config(paths)
             except ConfigError as error:
                 raise AsyncLintConfigError(str(error)) from None
             key = str(config.path or config.root)
             project = cls._projects.get(key)
             if project is None:
                 project = cls._projects[key] = cls._build(config)
-            cls._by_folder[folder] = project
+            cls._by_folder[lookup] = project
         return project
 
     @classmethod
