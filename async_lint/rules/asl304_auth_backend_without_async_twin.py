@@ -6,9 +6,9 @@ from .. import django_api as api
 from ..fixers.method_twins import SuperTwin
 from ..diagnostics import Applicability
 from .asl3_shared import (
-    is_stub,
     async_twin_fix,
     auth_twin_findings,
+    auth_twins_apply,
     backend_kind,
     defined_names,
     header_diagnostic,
@@ -119,12 +119,8 @@ class AuthBackendWithoutAsyncTwin(Rule):
     ]
 
     def check(self, node, ctx):
-        if is_stub(ctx):
+        if not auth_twins_apply(ctx):
             return
-        if ctx.target < api.AUTH_BACKEND_TWIN_SINCE:
-            return
-        if ctx.file.module.split(".")[0] == "django":
-            return  # Django's own backends: their async halves are Django's reference code
         found = lineage(ctx, node)
         kind = backend_kind(ctx, node, found)
         if kind is None:

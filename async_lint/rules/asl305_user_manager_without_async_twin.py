@@ -4,7 +4,7 @@ import ast
 
 from .. import django_api as api
 from ..fixers.method_twins import SuperTwin
-from .asl3_shared import auth_twin_findings, is_stub, lineage
+from .asl3_shared import auth_twin_findings, auth_twins_apply, lineage
 from .base import MODULE, Invalid, Rule, Valid
 
 _TWINS = {**api.USER_MANAGER_OVERRIDES, "get_by_natural_key": "aget_by_natural_key"}
@@ -72,12 +72,8 @@ class UserManagerWithoutAsyncTwin(Rule):
     ]
 
     def check(self, node, ctx):
-        if is_stub(ctx):
+        if not auth_twins_apply(ctx):
             return
-        if ctx.target < api.AUTH_BACKEND_TWIN_SINCE:
-            return
-        if ctx.file.module.split(".")[0] == "django":
-            return  # Django's own classes: their async halves are Django's reference code
         found = lineage(ctx, node)
         methods = {}
         if found.has(api.USER_MANAGER_CLASSES):

@@ -45,6 +45,16 @@ def is_stub(ctx: Context) -> bool:
     return ctx.source.path.endswith(".pyi")
 
 
+def auth_twins_apply(ctx: Context) -> bool:
+    """The auth-twin rules speak: not a stub file, a target whose async auth is native (5.2+),
+    and not Django's own code, whose async halves are the reference."""
+    return (
+        not is_stub(ctx)
+        and ctx.target >= api.AUTH_BACKEND_TWIN_SINCE
+        and ctx.file.module.split(".")[0] != "django"
+    )
+
+
 def defined_names(node: ast.ClassDef) -> frozenset[str]:
     """Methods and class attributes a class body defines."""
     names = set()
