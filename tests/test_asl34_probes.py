@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -227,3 +228,11 @@ def main(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
+
+
+def copy_app(base, name):
+    """A project folder holding a copy of the fixture app, targeting Django 5.2."""
+    folder = base / name
+    shutil.copytree(APP, folder / "asyncparts", ignore=shutil.ignore_patterns("__pycache__"))
+    (folder / "pyproject.toml").write_text('[tool.async-lint]\ntarget-version = "5.2"\n')
+    return folder

@@ -16,29 +16,21 @@ before and after (probes in tests/test_asl34_probes.py, run in a subprocess).
 
 from __future__ import annotations
 
-import shutil
 from collections import Counter
 
 import pytest
 
 from .fixture_oracle import cli, findings_of
-from .test_asl34_probes import APP, run_probes
+from .test_asl34_probes import copy_app, run_probes
 
 SELECT = ("--select", "ASL3,ASL301", "--target-version", "5.2")
 EXPECTED = Counter({"ASL301": 1, "ASL302": 2, "ASL303": 1, "ASL304": 2, "ASL305": 1})
 
 
-def _copy(base, name):
-    folder = base / name
-    shutil.copytree(APP, folder / "asyncparts", ignore=shutil.ignore_patterns("__pycache__"))
-    (folder / "pyproject.toml").write_text('[tool.async-lint]\ntarget-version = "5.2"\n')
-    return folder
-
-
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     base = tmp_path_factory.mktemp("asl3")
-    folders = {name: _copy(base, name) for name in ("original", "safe", "unsafe")}
+    folders = {name: copy_app(base, name) for name in ("original", "safe", "unsafe")}
     found = findings_of(cli(["asyncparts"], *SELECT, cwd=folders["original"]))
     left_safe = findings_of(cli(["asyncparts"], *SELECT, "--fix", cwd=folders["safe"]))
     left_unsafe = findings_of(cli(["asyncparts"], *SELECT, "--fix", "--unsafe-fixes", cwd=folders["unsafe"]))

@@ -15,30 +15,22 @@ is routed, before and after the real CLI's `--fix` (probes in tests/test_asl34_p
 
 from __future__ import annotations
 
-import shutil
 from collections import Counter
 
 import pytest
 
 from .fixture_oracle import cli, findings_of
-from .test_asl34_probes import APP, other_python_with_django, run_probes
+from .test_asl34_probes import copy_app, other_python_with_django, run_probes
 
 SELECT = ("--select", "ASL4", "--target-version", "5.2")
 EXPECTED = Counter({"ASL401": 2, "ASL402": 1, "ASL403": 1, "ASL404": 1, "ASL405": 1, "ASL406": 2, "ASL407": 1})
 NOT_FOUND = {"outcome": "returned", "value": {"status": 404, "x_async": None}}
 
 
-def _copy(base, name):
-    folder = base / name
-    shutil.copytree(APP, folder / "asyncparts", ignore=shutil.ignore_patterns("__pycache__"))
-    (folder / "pyproject.toml").write_text('[tool.async-lint]\ntarget-version = "5.2"\n')
-    return folder
-
-
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     base = tmp_path_factory.mktemp("asl4")
-    folders = {name: _copy(base, name) for name in ("original", "safe", "unsafe")}
+    folders = {name: copy_app(base, name) for name in ("original", "safe", "unsafe")}
     found = findings_of(cli(["asyncparts"], *SELECT, cwd=folders["original"]))
     left_safe = findings_of(cli(["asyncparts"], *SELECT, "--fix", cwd=folders["safe"]))
     left_unsafe = findings_of(cli(["asyncparts"], *SELECT, "--fix", "--unsafe-fixes", cwd=folders["unsafe"]))
