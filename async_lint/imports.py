@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import os
 from functools import lru_cache
+from typing import Iterator
 
 
 @lru_cache(maxsize=4096)
@@ -53,22 +54,29 @@ def _import_statements(body: list[ast.stmt]):
                 yield from _import_statements(block)
 
 
+def bound_by(stmt: ast.Import | ast.ImportFrom, source: str | None = None) -> Iterator[tuple[str, str]]:
+    """(name, qualified name) for each name an import statement binds.  `source` is the module a
+    `from` import reads from, already resolved when it is relative (default: `stmt.module`)."""
+    if isinstance(stmt, ast.Import):
+        for alias in stmt.names:
+            if alias.asname:
+                yield alias.asname, alias.name
+            else:
+                top = alias.name.split(".")[0]
+                yield top, top
+        return
+    source = source or stmt.module
+    for alias in stmt.names:
+        if alias.name != "*":
+            yield alias.asname or alias.name, f"{source}.{alias.name}"
+
+
 def import_bindings(tree: ast.Module, module: str, is_package: bool) -> dict[str, str]:
     """Names bound by module-level imports, mapped to the qualified name they refer to."""
     bindings: dict[str, str] = {}
     for stmt in _import_statements(tree.body):
-        if isinstance(stmt, ast.Import):
-            for alias in stmt.names:
-                if alias.asname:
-                    bindings[alias.asname] = alias.name
-                else:
-                    top = alias.name.split(".")[0]
-                    bindings[top] = top
-        else:
-            source = resolve_relative(module, is_package, stmt.level, stmt.module)
-            for alias in stmt.names:
-                if alias.name != "*":
-                    bindings[alias.asname or alias.name] = f"{source}.{alias.name}"
+        source = resolve_relative(module, is_package, stmt.level, stmt.module) if isinstance(stmt, ast.ImportFrom) else None
+        bindings.update(bound_by(stmt, source))
     return bindings
 
 

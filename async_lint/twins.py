@@ -39,6 +39,7 @@ from functools import cached_property
 from typing import Iterable, Iterator
 
 from . import django_api as api
+from .imports import bound_by
 
 DEFAULT_PATTERNS: tuple[str, ...] = ("a{}", "{}_async", "async_{}")
 CANONICAL_SIDES = ("async", "sync")
@@ -315,17 +316,10 @@ def strip_word(name: str, words: frozenset[str]) -> str:
 
 def local_imports(function: Function) -> dict[str, str]:
     """Names bound by imports inside a function body (absolute imports only)."""
-    bound = {}
+    bound: dict[str, str] = {}
     for node in iter_function_nodes(function.body):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.asname:
-                    bound[alias.asname] = alias.name
-                else:
-                    bound[alias.name.split(".")[0]] = alias.name.split(".")[0]
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            for alias in node.names:
-                bound[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+        if isinstance(node, ast.Import) or (isinstance(node, ast.ImportFrom) and node.level == 0 and node.module):
+            bound.update(bound_by(node))
     return bound
 
 
