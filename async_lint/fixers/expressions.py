@@ -74,3 +74,11 @@ def replace_expression(ctx: Context, node: ast.AST, text: str, *, awaits: bool, 
 def rename_attribute(ctx: Context, attribute: ast.Attribute, new_name: str) -> Edit:
     end = ctx.source.end(attribute)
     return Edit(end - len(attribute.attr), end, new_name)
+
+
+def membership_edit(ctx: Context, compare: ast.Compare, method: str) -> Edit:
+    """`x in c` → `await c.method(x)`, `x not in c` → `not await c.method(x)`."""
+    negated = isinstance(compare.ops[0], ast.NotIn)
+    container = ctx.text(compare.comparators[0])
+    text = f"{'not ' if negated else ''}await {container}.{method}({ctx.text(compare.left)})"
+    return replace_expression(ctx, compare, text, awaits=True, negated=negated)

@@ -4,7 +4,7 @@ import ast
 
 from ..diagnostics import Applicability, Edit, Fix
 from ..django_api import QUERYSET_METHODS
-from ..fixers.expressions import can_await_here, replace_expression
+from ..fixers.expressions import can_await_here, membership_edit, replace_expression
 from ..fixers.iteration import element_name
 from ..semantic import QuerySet
 from .base import Invalid, Rule, Valid
@@ -171,10 +171,7 @@ class SyncQuerySetEvaluation(Rule):
         value = ctx.infer(container)
         if not isinstance(value, QuerySet) or value.raw or value.from_prefetch_cache or filled_before(container, ctx):
             return
-        negated = isinstance(node.ops[0], ast.NotIn)
         fix = None
         if value.yields_instances and can_await_here(ctx, node) and ctx.target >= QUERYSET_METHODS["contains"].since:
-            text = f"{'not ' if negated else ''}await {ctx.text(container)}.acontains({ctx.text(node.left)})"
-            edit = replace_expression(ctx, node, text, awaits=True, negated=negated)
-            fix = Fix("Use `await ….acontains(x)`", (edit,), Applicability.UNSAFE)
+            fix = Fix("Use `await ….acontains(x)`", (membership_edit(ctx, node, "acontains"),), Applicability.UNSAFE)
         yield ctx.report(self.code, node, "`in` iterates the QuerySet on the event loop; use `await qs.acontains(x)`", fix)

@@ -4,7 +4,7 @@ import ast
 
 from .. import django_api as api
 from ..diagnostics import Applicability, Edit, Fix
-from ..fixers.expressions import can_await_here, replace_expression
+from ..fixers.expressions import can_await_here, membership_edit, replace_expression
 from ..semantic import Session
 from .base import Invalid, Rule, Valid
 from ._fix_choice import called_method, method_fix
@@ -95,12 +95,9 @@ class SyncSessionAccess(Rule):
             and isinstance(node.ops[0], (ast.In, ast.NotIn))
             and self._is_session(node.comparators[0], ctx)
         ):
-            negated = isinstance(node.ops[0], ast.NotIn)
-            text = f"{'not ' if negated else ''}await {ctx.text(node.comparators[0])}.ahas_key({ctx.text(node.left)})"
             fix = None
             if ctx.target >= api.SESSION_SINCE and can_await_here(ctx, node):
-                edit = replace_expression(ctx, node, text, awaits=True, negated=negated)
-                fix = Fix("Use `await ….ahas_key(key)`", (edit,))
+                fix = Fix("Use `await ….ahas_key(key)`", (membership_edit(ctx, node, "ahas_key"),))
             yield ctx.report(self.code, node, f"`key in session` loads the session on the event loop; {self._advice(ctx, 'ahas_key(key)')}", fix)
 
     @staticmethod

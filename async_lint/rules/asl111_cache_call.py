@@ -4,7 +4,7 @@ import ast
 
 from .. import django_api as api
 from ..diagnostics import Fix
-from ..fixers.expressions import can_await_here, replace_expression
+from ..fixers.expressions import can_await_here, membership_edit
 from ..semantic import Cache
 from .base import Invalid, Rule, Valid
 from ._fix_choice import called_method, method_fix
@@ -62,9 +62,7 @@ class BlockingCacheCall(Rule):
             and isinstance(node.ops[0], (ast.In, ast.NotIn))
             and isinstance(ctx.infer(node.comparators[0]), Cache)
         ):
-            negated = isinstance(node.ops[0], ast.NotIn)
             fix = None
             if api.CACHE_METHODS["has_key"].available(ctx.target) and can_await_here(ctx, node):
-                text = f"{'not ' if negated else ''}await {ctx.text(node.comparators[0])}.ahas_key({ctx.text(node.left)})"
-                fix = Fix("Use `await cache.ahas_key(key)`", (replace_expression(ctx, node, text, awaits=True, negated=negated),))
+                fix = Fix("Use `await cache.ahas_key(key)`", (membership_edit(ctx, node, "ahas_key"),))
             yield ctx.report(self.code, node, "`key in cache` blocks the event loop on cache I/O; use `await cache.ahas_key(key)`", fix)
