@@ -13,7 +13,7 @@ from .expressions import can_await_here, replace_expression
 from .sync_to_async import import_edits, wrapper_name
 
 
-def _in_scope(ctx: Context, node: ast.AST | None) -> bool:
+def in_function(ctx: Context, node: ast.AST | None) -> bool:
     """Whether `node` is code of the function being checked (so changing it is local)."""
     if node is None or ctx.scope is None:
         return False
@@ -24,11 +24,11 @@ def _in_scope(ctx: Context, node: ast.AST | None) -> bool:
 def add_lookup(ctx: Context, instance: Instance, method: str, path: str, existing: ast.Call | None) -> Fix | None:
     """Extend `existing` (a `select_related(...)`-like call of the query) with `path`, or append
     `.method("path")` to the query expression the instance was fetched from."""
-    if existing is not None and _in_scope(ctx, existing) and existing.args:
+    if existing is not None and in_function(ctx, existing) and existing.args:
         quote = _string_quote(ctx, existing.args[-1])
         end = ctx.source.end(existing.args[-1])
         return Fix(f"Add {quote}{path}{quote} to `{method}()`", (Edit(end, end, f", {quote}{path}{quote}"),))
-    if instance.source is None or not _in_scope(ctx, instance.source):
+    if instance.source is None or not in_function(ctx, instance.source):
         return None
     end = ctx.source.end(instance.source)
     return Fix(f'Load it with `.{method}("{path}")`', (Edit(end, end, f'.{method}("{path}")'),))

@@ -3,7 +3,7 @@ from __future__ import annotations
 import ast
 
 from ..diagnostics import Edit, Fix
-from ..fixers.eager_loading import _in_scope
+from ..fixers.eager_loading import in_function
 from ..semantic import FETCHED, RELATED, Instance
 from .base import Invalid, Rule, Valid
 
@@ -51,7 +51,7 @@ class DeferredFieldAccess(Rule):
             return
         fix = None
         only = instance.loading.only_call
-        if node.attr not in instance.loading.deferred and only is not None and only.args and _in_scope(ctx, only):
+        if node.attr not in instance.loading.deferred and only is not None and only.args and in_function(ctx, only):
             last = ctx.text(only.args[-1])
             quote = "'" if last.endswith("'") else '"'
             end = ctx.source.end(only.args[-1])
