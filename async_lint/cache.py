@@ -73,6 +73,7 @@ def dump_diagnostics(diagnostics: list[Diagnostic]) -> tuple:
             None if d.fix is None else (
                 d.fix.message, tuple((e.start, e.end, e.content) for e in d.fix.edits), d.fix.applicability.value
             ),
+            d.notes,
         )
         for d in diagnostics
     )
@@ -83,8 +84,9 @@ def load_diagnostics(data: tuple, path: str) -> list[Diagnostic]:
         Diagnostic(
             code, message, path, start, end,
             None if fix is None else Fix(fix[0], tuple(Edit(*e) for e in fix[1]), Applicability(fix[2])),
+            notes,
         )
-        for code, message, start, end, fix in data
+        for code, message, start, end, fix, notes in data
     ]
 
 

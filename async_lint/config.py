@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .django_api import Version, format_version, parse_version
-from .twins import CANONICAL_SIDES, TwinSettings
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -38,6 +37,21 @@ TWIN_OPTIONS: dict[str, str] = {
     "canonical": '"async" or "sync": the twin the other is regenerated from',
     "patterns": 'a list of name patterns with one "{}" for the sync name, such as ["a{}", "{}_async"]',
 }
+
+
+# How an async twin is named from its sync twin's name (leading underscores kept): `get` →
+# `aget`, `fetch` → `fetch_async`, `send` → `async_send`.
+DEFAULT_TWIN_PATTERNS: tuple[str, ...] = ("a{}", "{}_async", "async_{}")
+CANONICAL_SIDES = ("async", "sync")
+
+
+@dataclass(frozen=True)
+class TwinSettings:
+    """`twins.patterns` and `twins.canonical` from `[tool.async-lint]` (ASL5)."""
+
+    patterns: tuple[str, ...] = DEFAULT_TWIN_PATTERNS
+    # The side the other is regenerated from; None: only a per-pair marker can say.
+    canonical: str | None = None
 
 
 PROJECT_MARKERS = ("manage.py", ".git")

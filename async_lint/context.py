@@ -7,11 +7,11 @@ import ast
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .config import TwinSettings
 from .diagnostics import Diagnostic, Fix
 from .django_api import Version
 from .semantic import FileModel, Scope
 from .source import SourceFile
-from .twins import TwinSettings
 
 if TYPE_CHECKING:
     from .engine import HelperProbe
@@ -46,6 +46,16 @@ class Context:
 
     def text(self, node: ast.AST) -> str:
         return self.source.segment(node)
+
+    def report_definition(
+        self, code: str, function: ast.FunctionDef | ast.AsyncFunctionDef, message: str, fix: Fix | None = None,
+        notes: tuple[str, ...] = (),
+    ) -> Diagnostic:
+        """A finding on `def name` (`async def name`) of a definition, not its whole body."""
+        start = self.source.start(function)
+        name_at = self.source.text.find(function.name, start)
+        end = name_at + len(function.name) if name_at >= 0 else start
+        return Diagnostic(code, message, self.source.path, start, end, fix, notes)
 
     def report(
         self, code: str, node: ast.AST, message: str, fix: Fix | None = None, *, end_node: ast.AST | None = None

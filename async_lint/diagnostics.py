@@ -44,3 +44,5 @@ class Diagnostic:
     start: int
     end: int
     fix: Fix | None = None
+    # More about the finding, shown under it in the full output (`= note: ...`).
+    notes: tuple[str, ...] = ()

@@ -222,6 +222,63 @@ SYNC_TO_ASYNC = frozenset(
     }
 )
 
+# Under other names (an import without asgiref, a shadowed import) the helpers are still read
+# as what they are called.
+SYNC_TO_ASYNC_NAMES = frozenset({"sync_to_async", "database_sync_to_async"})
+ASYNC_TO_SYNC = frozenset({"asgiref.sync.async_to_sync", "asgiref.sync.AsyncToSync"})
+# Standard-library ways to run a sync callable in a thread: `asyncio.to_thread(f, *args)`.
+TO_THREAD = frozenset({"asyncio.to_thread"})
+
+# -- one operation, two spellings: the names that translate async code to sync code -------------
+# Used wherever async code is read as, or written into, its sync form: the ASL5 comparison,
+# ASL501's regenerated twin and ASL303's generated sync method.
+
+# Every Django method with an async twin, by the twin's name: `await x.aget()` is `x.get()`.
+ASYNC_METHOD_NAMES: dict[str, str] = {
+    t.twin: t.sync
+    for table in (
+        QUERYSET_METHODS, RELATED_MANAGER_METHODS, MODEL_METHODS, USER_METHODS, USER_MANAGER_METHODS,
+        SESSION_METHODS, CACHE_METHODS, SIGNAL_METHODS, ASYNC_GENERATOR_METHODS, PAGINATOR_METHODS,
+        TASK_METHODS, CLIENT_METHODS,
+    )
+    for t in table.values()
+}
+# Django's module functions with an async twin, by qualified name: async → sync.
+ASYNC_FUNCTION_NAMES: dict[str, str] = {
+    **{f"{module}.{t.twin}": f"{module}.{t.sync}" for module in AUTH_MODULES for t in AUTH_FUNCTIONS.values()},
+    **{qualname.rsplit(".", 1)[0] + "." + t.twin: qualname for qualname, t in SHORTCUT_FUNCTIONS.items()},
+}
+# Python's own protocol names (builtins, dunder methods, typing and collections.abc classes).
+PYTHON_ASYNC_NAMES: dict[str, str] = {
+    "StopAsyncIteration": "StopIteration",
+    "aiter": "iter",
+    "anext": "next",
+    "__aiter__": "__iter__",
+    "__anext__": "__next__",
+    "__aenter__": "__enter__",
+    "__aexit__": "__exit__",
+    "AsyncIterator": "Iterator",
+    "AsyncIterable": "Iterable",
+    "AsyncGenerator": "Generator",
+    "AsyncExitStack": "ExitStack",
+    "enter_async_context": "enter_context",
+    "asynccontextmanager": "contextmanager",
+}
+# Library functions and classes whose async form has another qualified name.
+ASYNC_LIBRARY_NAMES: dict[str, str] = {
+    "asyncio.sleep": "time.sleep",
+    "aiofiles.open": "open",
+    "httpx.AsyncClient": "httpx.Client",
+    "httpx.AsyncHTTPTransport": "httpx.HTTPTransport",
+    "asyncio.Lock": "threading.Lock",
+    "asyncio.Event": "threading.Event",
+    "asyncio.Semaphore": "threading.Semaphore",
+    "asyncio.Queue": "queue.Queue",
+    "asyncio.TimeoutError": "TimeoutError",
+    "contextlib.AsyncExitStack": "contextlib.ExitStack",
+    "contextlib.asynccontextmanager": "contextlib.contextmanager",
+}
+
 MODEL_BASE = "django.db.models.Model"
 MANAGER_BASES = frozenset(
     {

@@ -27,7 +27,7 @@ from .rules import RULES
 from .rules.base import EVENT_LOOP, Rule
 from .semantic import FileModel, Scope, iter_scope_nodes
 from .source import SourceFile
-from .twins import TwinSettings
+from .config import TwinSettings
 
 SYNTAX_ERROR = "ASL901"
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)

@@ -193,4 +193,4 @@ class Plugin:
             tree = parse(SourceFile(path, texts[path]))
             return (tree, *module_name_for(path)) if isinstance(tree, ast.Module) else None
 
-        return ProjectIndex.build(texts, parse_path)
+        return ProjectIndex.build(texts, parse_path, config.twins.patterns)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 from . import django_api as api
+from .config import DEFAULT_TWIN_PATTERNS
 from .imports import import_bindings, qualify
 
 RELATION_FIELDS = {
@@ -93,6 +94,7 @@ _ROOT_NAMES = {
     "manager": {"Manager", "BaseManager", "UserManager", "BaseUserManager"},
     "queryset": {"QuerySet"},
 }
+_MODULE_FUNCTION = re.compile(r"^(async[ \t]+)?def[ \t]+(\w+)", re.MULTILINE)
 _AUTH_USER_MODEL = re.compile(r"""^AUTH_USER_MODEL\s*=\s*["']([\w.]+)["']""", re.MULTILINE)
 
 
@@ -172,6 +174,9 @@ class ProjectIndex:
         self._kinds: dict[str, str | None] = {}
         self.models: dict[str, Model] = {}
         self.signals: set[str] = set()
+        # Module-level twin pairs: module → sync function → (its async twin, whether the twin
+        # only runs the sync function).  ASL502 finds an imported function's twin here.
+        self.module_twins: dict[str, dict[str, tuple[str, bool]]] = {}
         self.user_model_ref: str | None = None
         self.user_model: str | None = None
         for info in _builtin_classes():
@@ -184,8 +189,10 @@ class ProjectIndex:
         cls,
         texts: dict[str, str],
         parse: Callable[[str], tuple[ast.Module, str, bool] | None],
+        twin_patterns: tuple[str, ...] = DEFAULT_TWIN_PATTERNS,
     ) -> "ProjectIndex":
-        """`texts` maps paths to source; `parse(path)` returns (tree, module name, is_package)."""
+        """`texts` maps paths to source; `parse(path)` returns (tree, module name, is_package);
+        `twin_patterns` names async twins (`twins.patterns`)."""
         index = cls()
         for path in _files_defining_model_classes(texts):
             parsed = parse(path)
@@ -206,6 +213,8 @@ class ProjectIndex:
                         index._add_signals(*parsed)
                     except RecursionError:
                         continue
+            if "async def" in text:
+                index._add_twins(path, text, parse, twin_patterns)
         index.finish()
         return index
 
@@ -249,6 +258,38 @@ class ProjectIndex:
                 for target in stmt.targets:
                     if isinstance(target, ast.Name):
                         self.signals.add(f"{module}.{target.id}")
+
+    def _add_twins(self, path: str, text: str, parse, patterns: tuple[str, ...]) -> None:
+        """A module's twin pairs of module-level functions.  Found by name first (a regex over
+        `def` lines), so only a module that has a pair is parsed."""
+        from .twins.pairs import twin_name
+
+        sync, coroutines = set(), set()
+        for match in _MODULE_FUNCTION.finditer(text):
+            (coroutines if match.group(1) else sync).add(match.group(2))
+        named = {}
+        for name in sync:
+            twin = next((twin_name(name, p) for p in patterns if twin_name(name, p) in coroutines), None)
+            if twin is not None:
+                named[name] = twin
+        if not named:
+            return
+        parsed = parse(path)
+        if parsed is None:
+            return
+        tree, module, _ = parsed
+        functions = {s.name: s for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        found = {}
+        for name, twin in named.items():
+            function, coroutine = functions.get(name), functions.get(twin)
+            if not (isinstance(function, ast.FunctionDef) and isinstance(coroutine, ast.AsyncFunctionDef)):
+                continue
+            if any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in ast.walk(function)):
+                continue  # calling a generator runs nothing: choosing the sync one is deliberate
+            delegates = any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(coroutine))
+            found[name] = (twin, delegates)
+        if found:
+            self.module_twins[module] = found
 
     def _add(self, info: ClassInfo) -> None:
         self.classes[info.qualname] = info

@@ -199,17 +199,18 @@ class Run:
         texts = {p: s.text for p, s in self.sources.items() if p in project_files}
         index = None
         if self.cache is not None:
-            # Everything the index is built from: each file's path, module name and text.
+            # Everything the index is built from: each file's path, module name and text, and
+            # how twins are named.
             self.hashes = {p: cache_module.text_hash(t) for p, t in texts.items()}
             index_key = cache_module.fingerprint(
-                (p, module_name_for(p), self.hashes[p]) for p in sorted(texts)
+                [self.config.twins.patterns, *((p, module_name_for(p), self.hashes[p]) for p in sorted(texts))]
             )
             self.settings_key = cache_module.fingerprint(
                 (index_key, self.options.target, sorted(self.options.enabled), self.config.twins)
             )
             index = self.cache.index(index_key)
         if index is None:
-            index = ProjectIndex.build(texts, self._parse)
+            index = ProjectIndex.build(texts, self._parse, self.config.twins.patterns)
             if self.cache is not None:
                 self.cache.put_index(index_key, index)
         # Sources read only for the index are not reported on.

@@ -1,8 +1,9 @@
 """`async-lint twins [--check] PATHS`: every sync/async twin pair and whether it agrees.
 
-Without `--check` it lists each pair with its verdict (delegating, equal, stub, marked,
-diverges); with `--check` (for CI) it prints only the pairs that diverge, each with a unified
-diff of the two twins in their compared (sync) form, and exits 1 when there is any.  The
+Without `--check` it lists each pair with its verdict (delegating, equal, stub, test, marked,
+diverges); with `--check` (for CI) it prints only the pairs that diverge, each with what differs
+and a unified diff of the two twins in their compared (sync, normal) form, and exits 1 when
+there is any.  The
 verdicts are ASL501's: a `# async-lint: twin-differs: <reason>` marker or a `# noqa` (`# noqa:
 ASL501`) on the reported `def` line counts as marked.
 """
@@ -17,20 +18,22 @@ from collections import Counter
 from dataclasses import dataclass
 
 from . import twins
-from .config import ConfigError, load_config
+from .config import ConfigError, TwinSettings, load_config
 from .discovery import MissingPath, discover
 from .engine import parse
 from .imports import import_bindings, module_name_for
 from .noqa import noqa_codes
 from .output import display_path
 from .source import SourceFile, UnreadableSource
+from .twins.presentation import compared_text, describe
 
 CODE = "ASL501"
-VERDICT_ORDER = (twins.DELEGATING, twins.EQUAL, twins.STUB, twins.MARKED, twins.DIVERGES)
+VERDICT_ORDER = (twins.DELEGATING, twins.EQUAL, twins.STUB, twins.TEST, twins.MARKED, twins.DIVERGES)
 VERDICT_WORDS = {
     twins.DELEGATING: "delegating",
     twins.EQUAL: "equal",
     twins.STUB: "with a stub",
+    twins.TEST: "in tests (not compared)",
     twins.MARKED: "marked as differing",
     twins.DIVERGES: "diverging",
 }
@@ -61,7 +64,7 @@ class Judged:
         return self.comparison.pair.async_.lineno
 
 
-def judge_file(path: str, settings: twins.TwinSettings) -> list[Judged] | None:
+def judge_file(path: str, settings: TwinSettings) -> list[Judged] | None:
     """The pairs of one file; None when it cannot be read or parsed."""
     try:
         with open(path, "rb") as handle:
@@ -74,15 +77,13 @@ def judge_file(path: str, settings: twins.TwinSettings) -> list[Judged] | None:
     if not isinstance(tree, ast.Module):
         return None
     module, is_package = module_name_for(path)
-    names = twins.names_for(tree, import_bindings(tree, module, is_package), settings.patterns)
-    lines = [source.line_text(row) for row in range(1, len(source.line_starts) + 1)]
+    file_twins = twins.FileTwins(source, tree, import_bindings(tree, module, is_package), settings)
     judged = []
-    for body, owner, path_names in twins.iter_containers(tree):
-        for pair in twins.find_pairs(body, owner, settings.patterns, path_names):
-            comparison = twins.compare(pair, names, lines)
-            if comparison.verdict == twins.DIVERGES and _noqa(source, pair):
-                comparison.verdict, comparison.reason = twins.MARKED, "noqa"
-            judged.append(Judged(path, comparison, lines))
+    for pair in file_twins.pairs:
+        comparison = file_twins.comparison(pair)
+        if comparison.verdict == twins.DIVERGES and _noqa(source, pair):
+            comparison.verdict, comparison.reason = twins.MARKED, "noqa"
+        judged.append(Judged(path, comparison, file_twins.lines))
     return judged
 
 
@@ -95,8 +96,11 @@ def _noqa(source: SourceFile, pair: twins.TwinPair) -> bool:
 
 
 def diff(judged: Judged) -> str:
-    sync_text, async_text = twins.sync_form_text(judged.comparison)
-    pair = judged.comparison.pair
+    comparison = judged.comparison
+    pair = comparison.pair
+    sync_form, async_form = comparison.forms
+    sync_text = compared_text(pair.sync.name, sync_form.body, sync_form.arguments)
+    async_text = compared_text(pair.sync.name, async_form.body, async_form.arguments)
     shown = display_path(judged.path)
     prefix = ".".join(pair.path)
     prefix = prefix + "." if prefix else ""
@@ -104,8 +108,8 @@ def diff(judged: Judged) -> str:
         difflib.unified_diff(
             sync_text.splitlines(keepends=True),
             async_text.splitlines(keepends=True),
-            f"{shown}:{pair.sync.lineno} {prefix}{pair.sync.name} (sync)",
-            f"{shown}:{pair.async_.lineno} {prefix}{pair.async_.name} (async, in sync form)",
+            f"{shown}:{pair.sync.lineno} {prefix}{pair.sync.name} (sync, compared form)",
+            f"{shown}:{pair.async_.lineno} {prefix}{pair.async_.name} (async, compared form)",
         )
     )
 
@@ -136,8 +140,11 @@ def run(args: argparse.Namespace) -> int:
             continue
         location = f"{display_path(item.path)}:{item.row}"
         if diverges:
-            out.write(f"{location}: {CODE} {twins.describe(item.comparison, item.lines)}\n")
+            message, notes = describe(item.comparison, item.lines)
+            out.write(f"{location}: {CODE} {message}\n")
             if args.check or args.diff:
+                for note in notes:
+                    out.write(f"  = note: {note}\n")
                 out.write(diff(item))
         else:
             reason = f" ({item.comparison.reason})" if item.verdict == twins.MARKED else ""

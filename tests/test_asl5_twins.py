@@ -1,4 +1,4 @@
-"""ASL5: how twin pairs are found, brought to one form, compared and described
+"""ASL5: how twin pairs are found, translated, brought to one form, compared and described
 (`async_lint.twins`), beyond the rules' documented examples."""
 
 from __future__ import annotations
@@ -9,26 +9,33 @@ import textwrap
 import pytest
 
 from async_lint import twins
+from async_lint.config import CANONICAL_SIDES, DEFAULT_TWIN_PATTERNS, TwinSettings
 from async_lint.imports import import_bindings
+from async_lint.source import SourceFile
+from async_lint.twins.comparison import EFFECT, EXCEPTION, GUARD, PARAMETER, RETURN, VALUE
+from async_lint.twins.pairs import canonical_side
+from async_lint.twins.presentation import FIRST_LINE, describe
 
 from .helpers import findings, fixed
 
 
-def judge(code: str, patterns=twins.DEFAULT_PATTERNS) -> list[twins.Comparison]:
+def judge(code: str, patterns=DEFAULT_TWIN_PATTERNS, path: str = "library/snippet.py") -> list[twins.Comparison]:
     code = textwrap.dedent(code)
     tree = ast.parse(code)
-    names = twins.names_for(tree, import_bindings(tree, "library.snippet", False), patterns)
-    lines = code.splitlines()
-    return [
-        twins.compare(pair, names, lines)
-        for body, owner, path in twins.iter_containers(tree)
-        for pair in twins.find_pairs(body, owner, patterns, path)
-    ]
+    file_twins = twins.FileTwins(
+        SourceFile(path, code), tree, import_bindings(tree, "library.snippet", False), TwinSettings(tuple(patterns))
+    )
+    return [file_twins.comparison(pair) for pair in file_twins.pairs]
 
 
-def verdict(code: str, patterns=twins.DEFAULT_PATTERNS) -> str:
+def verdict(code: str, patterns=DEFAULT_TWIN_PATTERNS) -> str:
     (comparison,) = judge(code, patterns)
     return comparison.verdict
+
+
+def kinds(code: str) -> list[str]:
+    (comparison,) = judge(code)
+    return [d.kind for d in comparison.differences]
 
 
 # -- pairs -------------------------------------------------------------------------------------
@@ -105,6 +112,20 @@ def test_an_interface_stub_is_not_compared():
 
 
 @pytest.mark.parametrize(
+    "code, path",
+    [
+        ("def test_x():\n    assert f() == 1\nasync def test_x_async():\n    assert await af() == 2\n", "app/checks.py"),
+        ("class TestViews:\n    def load(self):\n        return 1\n    async def aload(self):\n        return 2\n", "app/checks.py"),
+        ("class ViewTests(TestCase):\n    def load(self):\n        return 1\n    async def aload(self):\n        return 2\n", "app/checks.py"),
+        ("def endpoint(request):\n    return 'a'\nasync def async_endpoint(request):\n    return 'b'\n", "tests/test_views.py"),
+    ],
+)
+def test_test_code_is_not_compared(code, path):
+    (comparison,) = judge(code, path=path)
+    assert comparison.verdict == twins.TEST
+
+
+@pytest.mark.parametrize(
     "sync_body, async_body",
     [
         # await, async for, async comprehensions, a-twins of Django's API
@@ -140,14 +161,42 @@ def test_an_interface_stub_is_not_compared():
         ("book.save()", "def save():\n        book.save()\n    await sync_to_async(save)()"),
         # a branch on whether the callee is async, identical in sync form
         ("return x.run()", "if iscoroutinefunction(x.run):\n        return await x.run()\n    return await sync_to_async(x.run)()"),
+        # session reads: `session[k]`, or `aget(k)` and the missing-key check
+        ("return request.session['k']", "value = await request.session.aget('k')\n    if value is None:\n        raise KeyError()\n    return value"),
+        ("try:\n        del request.session['k']\n    except KeyError:\n        pass", "try:\n        await request.session.apop('k')\n    except KeyError:\n        pass"),
+        # a materialised temporary, and sync_to_async over a lambda
+        ("return sorted(qs)", "rows = [row async for row in qs]\n    return sorted(rows)"),
+        ("return len(qs)", "return await sync_to_async(lambda: len(qs))()"),
+        # mirror-image adapters
+        ("if iscoroutinefunction(x):\n        x = async_to_sync(x)\n    return x()", "if not iscoroutinefunction(x):\n        x = sync_to_async(x)\n    return await x()"),
+        # subprocess and its asyncio form
+        ("done = subprocess.run([x, url], stdout=subprocess.PIPE)\n    if done.returncode != 0:\n        raise RuntimeError(done.stderr)\n    return done.stdout",
+         "proc = await asyncio.create_subprocess_exec(x, url, stdout=asyncio.subprocess.PIPE)\n    out, err = await proc.communicate()\n    if proc.returncode != 0:\n        raise RuntimeError(err)\n    return out"),
+        # a file handle and the bytes read first
+        ("with open(url, 'rb') as handle:\n        return httpx.post(x, files={'f': handle})", "async with aiofiles.open(url, 'rb') as handle:\n        data = await handle.read()\n        return await httpx.AsyncClient().post(x, files={'f': data})"),
+        # a loop and asyncio.gather over the same per-item call
+        ("return [ok(x) for x in xs]", "return await asyncio.gather(*(aok(x) for x in xs))"),
+        # a lock and the double-checked locking only the async twin needs
+        ("if x.cached:\n        return x.cached\n    x.cached = ok(x)\n    return x.cached",
+         "if x.cached:\n        return x.cached\n    if x._async_lock is None:\n        x._async_lock = asyncio.Lock()\n    async with x._async_lock:\n        if x.cached:\n            return x.cached\n        x.cached = await aok(x)\n        return x.cached"),
+        # iter/next, with/async with, close/aclose
+        ("return next(iter(rows))", "return await anext(aiter(rows))"),
+        ("with x.open() as y:\n        y.close()", "async with x.open() as y:\n        await y.aclose()"),
+        # a version shim for Djangos without the async API
+        ("return request.user.pk", "if hasattr(request, 'auser'):\n        user = await request.auser()\n    else:\n        user = await get_user(request)\n    return user.pk"),
+        # the same statements in another order where none depends on the other
+        ("x.a = 1\n    x.b = 2", "x.b = 2\n    x.a = 1"),
+        # a check that only the async twin needs (an asyncio.CancelledError handler that re-raises)
+        ("return ok(x)", "try:\n        return await aok(x)\n    except asyncio.CancelledError:\n        logger.info('cancelled')\n        raise"),
     ],
 )
 def test_differences_of_form_only_are_equal(sync_body, async_body):
     code = (
-        "import asyncio, logging, time\nimport httpx\n"
-        "from asgiref.sync import sync_to_async\nfrom django.db import transaction\n"
+        "import asyncio, logging, subprocess, time\nimport aiofiles, httpx\n"
+        "from asgiref.sync import async_to_sync, sync_to_async\nfrom django.db import transaction\n"
         "from django.shortcuts import aget_object_or_404, get_object_or_404\n"
         "from inspect import iscoroutinefunction\n"
+        "logger = logging.getLogger(__name__)\n"
         f"def ok(x):\n    return x\nasync def aok(x):\n    return x\n"
         f"def f(request, qs, pk, book, x, xs, rows, url):\n    {sync_body}\n"
         f"async def af(request, qs, pk, book, x, xs, rows, url):\n    {async_body}\n"
@@ -221,40 +270,190 @@ def test_a_property_and_its_awaited_getter_read_alike():
     assert {c.pair.sync.name: c.verdict for c in judge(code)}["keys"] == twins.EQUAL
 
 
+def test_a_helper_called_on_one_side_is_read_through_its_body():
+    code = """
+    class Backend:
+        def set(self, key, value):
+            old = self.get(key)
+            self._store.set(key, value)
+            changed.send(sender=self, key=key, old=old, new=value)
+
+        async def aset(self, key, value):
+            old = await self.aget(key)
+            await self._aset_internal(key, value, old)
+
+        async def _aset_internal(self, key, value, old):
+            await self._store.aset(key, value)
+            await changed.asend(sender=self, key=key, old=old, new=value)
+
+        def get(self, key):
+            return self._store.get(key)
+
+        async def aget(self, key):
+            return await self._store.aget(key)
+    """
+    assert {c.pair.sync.name: c.verdict for c in judge(code)}["set"] == twins.EQUAL
+
+
 @pytest.mark.parametrize(
-    "sync_body, async_body, sync_text, async_text",
+    "sync_body, async_body, kind",
     [
-        ("x = 1\n    return x", "x = 2\n    return x", "x = 1", "x = 2"),
-        ("return qs.filter(a=1)", "return qs.filter(a=2)", "return qs.filter(a=1)", "return qs.filter(a=2)"),
-        ("save()\n    return 1", "return 1", "save()", None),
-        ("return 1", "await notify()\n    return 1", None, "await notify()"),
+        # a guard on one side only
+        ("if not x.ok:\n        raise ValueError('no')\n    x.save()", "await x.asave()", GUARD),
+        # another exception class
+        ("raise ValueError('no')", "raise TypeError('no')", EXCEPTION),
+        # an exception caught and swallowed on one side only
+        ("try:\n        x.save()\n    except IntegrityError:\n        pass", "await x.asave()", EXCEPTION),
+        # a write on one side only: ORM, session, attribute
+        ("x.save()\n    x.log.create(x=1)", "await x.asave()", EFFECT),
+        ("request.session['seen'] = True\n    return 1", "return 1", EFFECT),
+        ("x.modified = True\n    del x.data['k']", "del x.data['k']", EFFECT),
+        # the same write with other arguments
+        ("x.save(update_fields=['a'])", "await x.asave()", EFFECT),
+        # another shape of result
+        ("return (x, 1)", "return (x, 1, 2)", RETURN),
+        ("return {'a': x}", "return {'a': x, 'b': 1}", RETURN),
+        ("x.save()", "await x.asave()\n    return x", RETURN),
+        # a value computed from other data
+        ("key = request.META['REMOTE_USER']\n    return auth(key)", "key = request.META['HTTP_REMOTE_USER']\n    return auth(key)", VALUE),
+        ("return qs.filter(published=True)", "return qs.filter()", VALUE),
     ],
 )
-def test_divergence_names_the_first_differing_statement_of_each_side(sync_body, async_body, sync_text, async_text):
-    code = f"def f(qs):\n    {sync_body}\n\nasync def af(qs):\n    {async_body}\n"
+def test_what_changes_behaviour_is_reported_by_kind(sync_body, async_body, kind):
+    code = f"def f(request, qs, x):\n    {sync_body}\n\nasync def af(request, qs, x):\n    {async_body}\n"
+    assert kinds(code)[0] == kind
+
+
+@pytest.mark.parametrize(
+    "sync, async_, detail",
+    [
+        # a parameter the other twin's **kwargs swallows
+        ("def f(pk, overwrite=True, **kwargs):\n    return overwrite", "async def af(pk, **kwargs):\n    return True", "`af()` has no parameter `overwrite`: its `**kwargs` takes it and ignores it"),
+        # a default that differs
+        ("def f(chunk_size=None):\n    return chunk_size", "async def af(chunk_size=2000):\n    return chunk_size", "`chunk_size` defaults to `None` in `f()` and to `2000` in `af()`"),
+        # a parameter one twin never reads
+        ("def f(pk, timeout):\n    return get(pk, timeout=timeout)", "async def af(pk, timeout):\n    return get(pk)", "`af()` never reads its parameter `timeout`; `f()` does"),
+    ],
+)
+def test_parameters_one_twin_ignores_or_defaults_otherwise(sync, async_, detail):
+    (comparison,) = judge(f"{sync}\n\n{async_}\n")
+    assert comparison.verdict == twins.DIVERGES
+    assert any(d.kind == PARAMETER and d.detail == detail for d in comparison.differences)
+
+
+@pytest.mark.parametrize(
+    "sync, async_",
+    [
+        # only the parameter names differ
+        ("def __exit__(self, exc_type, exc_val, exc_tb):\n    self.close()", "async def __aexit__(self, exc_type, exc, tb):\n    await self.aclose()"),
+        # an extra input one twin takes where the other reads an attribute (an interface difference)
+        ("def f(self):\n    if self.page is None:\n        return None\n    return self.page.title()",
+         "async def af(self, page):\n    if page is None:\n        return None\n    return await page.title()"),
+    ],
+)
+def test_interface_differences_are_not_divergences(sync, async_):
+    code = f"class C:\n" + textwrap.indent(f"{sync}\n\n{async_}\n", "    ")
+    assert verdict(code) == twins.EQUAL
+
+
+def test_protocol_pairs_count_only_effects():
+    code = """
+    class Stream:
+        def __iter__(self):
+            if self.closed:
+                raise ValueError('closed')
+            return iter(self.rows)
+
+        async def __aiter__(self):
+            for row in self.rows:
+                yield row
+    """
+    assert verdict(code) == twins.EQUAL
+
+
+def test_django_remote_user_header_divergence_is_found():
+    """RemoteUserMiddleware.aprocess_request built its header name differently from
+    process_request (Django ticket #36300); the shape of Django 5.2's two methods."""
+    code = """
+    class RemoteUserMiddleware:
+        header = "REMOTE_USER"
+
+        def process_request(self, request):
+            try:
+                username = request.META[self.header]
+            except KeyError:
+                return
+            if request.user.is_authenticated:
+                if request.user.get_username() == self.clean_username(username, request):
+                    return
+            user = auth.authenticate(request, remote_user=username)
+            if user:
+                request.user = user
+                auth.login(request, user)
+
+        async def aprocess_request(self, request):
+            try:
+                username = request.META["HTTP_" + self.header]
+            except KeyError:
+                return
+            user = await request.auser()
+            if user.is_authenticated:
+                if user.get_username() == self.clean_username(username, request):
+                    return
+            user = await auth.aauthenticate(request, remote_user=username)
+            if user:
+                request.user = user
+                await auth.alogin(request, user)
+    """
     (comparison,) = judge(code)
     assert comparison.verdict == twins.DIVERGES
-    message = twins.describe(comparison, code.splitlines())
-    if sync_text:
-        assert f"the sync twin runs `{sync_text}`" in message
-    if async_text:
-        assert f"the async twin runs `{async_text}`" in message
-    if sync_text is None:
-        assert "which the sync twin does not" in message
-    if async_text is None:
-        assert "which the async twin does not" in message
+    message, _ = describe(comparison, textwrap.dedent(code).splitlines())
+    assert "request.META[self.header]" in message and '"HTTP_" + self.header' in message
 
 
-def test_divergence_inside_a_block_is_found_in_the_block():
-    code = "def f(x):\n    if x:\n        a()\n        b()\n    return x\n\nasync def af(x):\n    if x:\n        await aa()\n        c()\n    return x\n"
-    (comparison,) = judge(code.replace("aa()", "a()"))
-    assert comparison.sync_statement.lineno == 4 and comparison.async_statement.lineno == 10
+def test_django_session_test_cookie_divergence_is_found():
+    """SessionBase.adelete_test_cookie deletes from the session data, not through
+    `__delitem__`, so it does not mark the session modified as delete_test_cookie does."""
+    code = """
+    class SessionBase:
+        def __delitem__(self, key):
+            del self._session[key]
+            self.modified = True
 
+        def _get_session(self):
+            return self._session_cache
 
-def test_different_parameters_are_a_divergence():
-    (comparison,) = judge("def f(chunk_size=None):\n    return 1\nasync def af(chunk_size=2000):\n    return 1\n")
+        async def _aget_session(self):
+            return self._session_cache
+
+        def delete_test_cookie(self):
+            del self[self.TEST_COOKIE_NAME]
+
+        async def adelete_test_cookie(self):
+            del (await self._aget_session())[self.TEST_COOKIE_NAME]
+    """
+    verdicts = {c.pair.sync.name: c for c in judge(code)}
+    comparison = verdicts["delete_test_cookie"]
     assert comparison.verdict == twins.DIVERGES
-    assert "take different parameters" in twins.describe(comparison, [])
+    assert comparison.differences[0].kind == EFFECT
+
+
+def test_a_finding_names_one_difference_in_at_most_120_characters_and_the_rest_in_notes():
+    code = (
+        "def f(request, x):\n"
+        "    if not request.user.has_perm('library.change_book_with_a_very_long_permission_name'):\n"
+        "        raise PermissionDenied('no')\n"
+        "    x.save(update_fields=['title', 'subtitle', 'author', 'publisher', 'pages'])\n"
+        "    return x\n\n"
+        "async def af(request, x):\n"
+        "    await x.asave()\n"
+    )
+    (comparison,) = judge(code)
+    message, notes = describe(comparison, code.splitlines())
+    assert len(message) <= FIRST_LINE
+    assert message.startswith("Only the sync twin checks")
+    assert any("(line 2)" in note for note in notes)
+    assert any("update_fields=" in note and "(line 4)" in note for note in notes)
 
 
 def test_the_marker_needs_a_reason_and_may_sit_on_either_twin():
@@ -268,10 +467,10 @@ def test_the_marker_needs_a_reason_and_may_sit_on_either_twin():
 def test_canonical_side_comes_from_the_marker_then_the_configuration():
     code = "def f():\n    return 1\n# async-lint: twin-canonical: sync\nasync def af():\n    return 2\n"
     (comparison,) = judge(code)
-    assert twins.canonical_side(comparison.pair, code.splitlines(), "async") == "sync"
+    assert canonical_side(comparison.pair, code.splitlines(), "async", CANONICAL_SIDES) == "sync"
     (plain,) = judge("def f():\n    return 1\nasync def af():\n    return 2\n")
-    assert twins.canonical_side(plain.pair, [], "async") == "async"
-    assert twins.canonical_side(plain.pair, [], None) is None
+    assert canonical_side(plain.pair, [], "async", CANONICAL_SIDES) == "async"
+    assert canonical_side(plain.pair, [], None, CANONICAL_SIDES) is None
 
 
 # -- the rules on snippets --------------------------------------------------------------------------

@@ -150,9 +150,9 @@ def test_one_index_per_process_and_no_second_parse(small_project, monkeypatch):
     original_build = flake8_plugin.ProjectIndex.build.__func__
     original_parse = ast.parse
 
-    def counting_build(cls, texts, parse):
+    def counting_build(cls, texts, parse, *args):
         builds.append(len(texts))
-        return original_build(cls, texts, parse)
+        return original_build(cls, texts, parse, *args)
 
     def counting_parse(source, filename="<unknown>", *args, **kwargs):
         parsed.append(str(filename))
@@ -180,10 +180,10 @@ COUNTING_FLAKE8 = """
 import os, sys
 from async_lint import project
 build = project.ProjectIndex.build.__func__
-def logged(cls, texts, parse):
+def logged(cls, texts, parse, *args):
     with open(os.environ["BUILD_LOG"], "a") as log:
         log.write(f"{os.getpid()}\\n")
-    return build(cls, texts, parse)
+    return build(cls, texts, parse, *args)
 project.ProjectIndex.build = classmethod(logged)
 from flake8.main.cli import main
 sys.exit(main())

@@ -43,8 +43,8 @@ def test_listing_names_every_pair_and_exits_0(project):
     assert "`Catalogue.active_names()` and `Catalogue.aactive_names()` equal" in out
     assert "`Catalogue.cached_price()` and `Catalogue.acached_price()` equal" in out
     assert "marked (the async twin streams in chunks of 500 for the websocket feed)" in out
-    assert "shop/services.py:52: ASL501 `Catalogue.search()` and `Catalogue.asearch()` diverge" in out
-    assert "shop/services.py:63: ASL501 `pay()` and `apay()` diverge: the async twin runs `order.paid = True` (line 65)" in out
+    assert "shop/services.py:52: ASL501 The twins return differently: sync `…e__icontains=text, active=True)]`" in out
+    assert "shop/services.py:63: ASL501 Only the async twin runs `order.paid = True`\n" in out
     assert out.splitlines()[-1] == "6 twin pairs: 1 delegating, 2 equal, 1 marked as differing, 2 diverging."
     assert "---" not in out  # diffs only with --check or --diff
 
@@ -54,11 +54,13 @@ def test_check_prints_only_diverging_pairs_with_a_diff_and_exits_1(project):
     assert process.returncode == 1
     out = process.stdout
     assert "delegating" not in out.replace("1 delegating", "")
-    assert "--- shop/services.py:49 Catalogue.search (sync)" in out
-    assert "+++ shop/services.py:52 Catalogue.asearch (async, in sync form)" in out
-    assert "-    return [p.name for p in Product.objects.filter(active=True, name__icontains=text)]" in out  # keywords sorted
-    assert "+    return [p.name for p in Product.objects.filter(name__icontains=text)]" in out
-    assert "+    order.paid = True" in out
+    assert "  = note: Only the async twin runs `order.paid = True` (line 65)" in out
+    assert "--- shop/services.py:49 Catalogue.search (sync, compared form)" in out
+    assert "+++ shop/services.py:52 Catalogue.asearch (async, compared form)" in out
+    # keywords sorted, names qualified
+    assert "-    return [p.name for p in shop.models.Product.objects.filter(active=True, name__icontains=text)]" in out
+    assert "+    return [p.name for p in shop.models.Product.objects.filter(name__icontains=text)]" in out
+    assert "+    shop.models.Order.objects.get(pk=order_id).paid = True" in out
 
 
 def test_check_passes_on_agreeing_twins(project):

@@ -34,6 +34,8 @@ def render(report, unsafe: bool, console: Console) -> None:
             console.print(f"[blue]{gutter} |[/]", highlight=False)
             console.print(f"[blue]{row} |[/] {escape(line)}", highlight=False)
             console.print(f"[blue]{gutter} |[/] {' ' * (column - 1)}[red]{'^' * width}[/]", highlight=False)
+        for note in d.notes:
+            console.print(f"  [cyan]= note[/]: {escape(note)}", highlight=False)
         if d.fix is not None:
             kind = "" if d.fix.applicability is Applicability.SAFE else " (unsafe fix)"
             console.print(f"  [cyan]= help[/]: {escape(d.fix.message)}{kind}", highlight=False)

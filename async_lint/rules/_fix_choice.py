@@ -10,7 +10,7 @@ from ..context import Context
 from ..diagnostics import Applicability, Fix
 from ..django_api import Twin, format_version
 from ..fixers.sync_to_async import wrap_call
-from ..fixers.twins import await_function_twin, await_method_twin
+from ..fixers.await_api_twin import await_function_twin, await_method_twin
 
 
 def _applicability(twin: Twin, ctx: Context) -> Applicability:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import ast
 
 from ..diagnostics import Applicability
-from .asl3_shared import MODEL_SUPER_TWINS, async_twin_fix, header_diagnostic, is_stub, model_sync_overrides
+from .asl3_shared import MODEL_SUPER_TWINS, async_twin_fix, is_stub, model_sync_overrides
 from .base import MODULE, Invalid, Rule, Valid
 
 _MODEL = "from django.db import models\n\n\nclass Article(models.Model):\n    title = models.CharField(max_length=100)\n    slug = models.SlugField()\n\n"
@@ -144,8 +144,7 @@ class ModelMethodWithoutAsyncTwin(Rule):
                 why = (
                     f"Django's `{twin}()` runs this override in a thread, and a native `{twin}()` would skip it"
                 )
-            yield header_diagnostic(
-                ctx,
+            yield ctx.report_definition(
                 self.code,
                 override.function,
                 f"`{node.name}` overrides `{sync}()` but not `{twin}()`: {why}; define `{twin}()` beside it",

@@ -3,7 +3,7 @@ from __future__ import annotations
 import ast
 
 from ..diagnostics import Applicability
-from .asl3_shared import MODEL_SUPER_TWINS, async_twin_fix, header_diagnostic, is_stub, model_sync_overrides
+from .asl3_shared import MODEL_SUPER_TWINS, async_twin_fix, is_stub, model_sync_overrides
 from .base import MODULE, Invalid, Rule, Valid
 
 _HEAD = "from django.db import models\nfrom django.utils import timezone\n\n\nclass Page(models.Model):\n    updated = models.DateTimeField(null=True)\n\n"
@@ -102,7 +102,7 @@ class ModelMethodExtraParameters(Rule):
                 ctx, node, override.function, twin, MODEL_SUPER_TWINS,
                 exact=Applicability.SAFE, delegated=Applicability.UNSAFE,
             )
-            yield header_diagnostic(ctx, self.code, override.function, message, fix)
+            yield ctx.report_definition(self.code, override.function, message, fix)
 
 
 def _required(function: ast.FunctionDef) -> set[str]:

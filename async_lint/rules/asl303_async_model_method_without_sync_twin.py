@@ -5,9 +5,9 @@ import ast
 from .. import django_api as api
 from ..diagnostics import Applicability, Edit, Fix
 from ..fixers.expressions import needs_parentheses
-from ..fixers.method_twins import insertion, super_method, sync_translation
+from ..fixers.missing_method_twin import insertion, super_method, sync_translation
 from ..fixers.sync_to_async import import_edits, wrapper_name
-from .asl3_shared import MODEL_TWINS, calls_self_method, defined_names, header_diagnostic, is_stub, lineage, methods_of
+from .asl3_shared import MODEL_TWINS, calls_self_method, defined_names, is_stub, lineage, methods_of
 from .base import MODULE, Invalid, Rule, Valid
 
 ASYNC_TO_SYNC = {twin: sync for sync, twin in MODEL_TWINS.items()}
@@ -89,8 +89,7 @@ class AsyncModelMethodWithoutSyncTwin(Rule):
                 continue
             if calls_self_method(function, sync):
                 continue  # it runs the sync method: nothing is skipped
-            yield header_diagnostic(
-                ctx,
+            yield ctx.report_definition(
                 self.code,
                 function,
                 f"`{node.name}` overrides `{name}()` but not `{sync}()`: `QuerySet.create()`, forms, the admin and "

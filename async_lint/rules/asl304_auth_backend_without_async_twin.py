@@ -3,7 +3,7 @@ from __future__ import annotations
 import ast
 
 from .. import django_api as api
-from ..fixers.method_twins import SuperTwin
+from ..fixers.missing_method_twin import SuperTwin
 from ..diagnostics import Applicability
 from .asl3_shared import (
     async_twin_fix,
@@ -11,7 +11,6 @@ from .asl3_shared import (
     auth_twins_apply,
     backend_kind,
     defined_names,
-    header_diagnostic,
     lineage,
     methods_of,
 )
@@ -173,8 +172,7 @@ class AuthBackendWithoutAsyncTwin(Rule):
                     ctx, mixin, function, twin, super_twins, exact=Applicability.UNSAFE, delegated=Applicability.UNSAFE
                 )
                 # On the mixin's method: one finding however many backends use the mixin.
-                yield header_diagnostic(
-                    ctx,
+                yield ctx.report_definition(
                     self.code,
                     function,
                     f"`{mixin.name}.{name}()` has no `{twin}()`, and the backend `{node.name}` gets it from this mixin: "

@@ -3,7 +3,7 @@ from __future__ import annotations
 import ast
 
 from .. import django_api as api
-from ..fixers.method_twins import SuperTwin
+from ..fixers.missing_method_twin import SuperTwin
 from .asl3_shared import auth_twin_findings, auth_twins_apply, lineage
 from .base import MODULE, Invalid, Rule, Valid
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from .. import django_api as api
 from ..context import Context
 from ..diagnostics import Applicability, Diagnostic, Fix
-from ..fixers.method_twins import (
+from ..fixers.missing_method_twin import (
     Generated,
     SuperTwin,
     async_translation,
@@ -122,17 +122,6 @@ def lineage(ctx: Context, node: ast.ClassDef) -> Lineage:
         if not qualname.startswith("django."):
             found.complete = False
     return found
-
-
-def header_diagnostic(
-    ctx: Context, code: str, function: ast.FunctionDef | ast.AsyncFunctionDef, message: str, fix: Fix | None
-) -> Diagnostic:
-    """A finding on `def name` (not the whole body)."""
-    start = ctx.source.start(function)
-    text = ctx.source.text
-    name_at = text.find(function.name, start)
-    end = name_at + len(function.name) if name_at >= 0 else start
-    return Diagnostic(code, message, ctx.source.path, start, end, fix)
 
 
 def class_diagnostic(ctx: Context, code: str, node: ast.ClassDef, message: str, fix: Fix | None) -> Diagnostic:
@@ -338,6 +327,6 @@ def auth_twin_findings(
         fix = async_twin_fix(
             ctx, node, function, twin, super_twins, exact=Applicability.UNSAFE, delegated=Applicability.UNSAFE
         )
-        yield header_diagnostic(
-            ctx, code, function, f"`{node.name}.{name}()` has no `{twin}()`: {why(name, twin)}; define `{twin}()` beside it", fix
+        yield ctx.report_definition(
+            code, function, f"`{node.name}.{name}()` has no `{twin}()`: {why(name, twin)}; define `{twin}()` beside it", fix
         )

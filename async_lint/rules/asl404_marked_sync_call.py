@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import ast
 
-from .asl3_shared import header_diagnostic, is_stub
+from .asl3_shared import is_stub
 from .asl4_shared import is_marking_call, middleware_class
 from .base import MODULE, Invalid, Rule, Valid
 
@@ -73,8 +73,7 @@ class MarkedSyncCall(Rule):
         ]
         if not used:
             return
-        yield header_diagnostic(
-            ctx,
+        yield ctx.report_definition(
             self.code,
             call,
             f"`{node.name}` is marked as a coroutine function but `__call__` is sync: Django awaits it and passes an "

@@ -6,7 +6,7 @@ from .. import django_api as api
 from ..diagnostics import Applicability, Fix
 from ..fixers.middleware import add_decorator
 from ..semantic import iter_scope_nodes
-from .asl3_shared import header_diagnostic, is_stub
+from .asl3_shared import is_stub
 from .base import MODULE, Invalid, Rule, Valid
 
 _FACTORY = "def timing_middleware(get_response):\n    async def middleware(request):\n        return await get_response(request)\n\n    return middleware\n"
@@ -96,8 +96,7 @@ class FunctionMiddlewareFlags(Rule):
         decorator = "async_only_middleware"
         edits = add_decorator(ctx, node, decorator)
         fix = Fix(f"Decorate with `@{decorator}`", edits, Applicability.SAFE) if edits else None
-        yield header_diagnostic(
-            ctx,
+        yield ctx.report_definition(
             self.code,
             node,
             f"`{node.name}` returns an `async def` middleware but has no `@{decorator}`: Django treats a middleware "

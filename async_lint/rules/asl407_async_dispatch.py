@@ -5,7 +5,7 @@ import ast
 from .. import django_api as api
 from ..diagnostics import Applicability, Fix
 from ..fixers.views import make_handlers_async
-from .asl3_shared import header_diagnostic, is_stub
+from .asl3_shared import is_stub
 from .asl4_shared import view_class
 from .base import MODULE, Invalid, Rule, Valid
 
@@ -69,8 +69,7 @@ class AsyncDispatchSyncHandlers(Rule):
             return
         names = ", ".join(f"`{h.name}`" for h in sorted(handlers, key=lambda h: h.name))
         edits = make_handlers_async(ctx, node, handlers) if handlers else None
-        yield header_diagnostic(
-            ctx,
+        yield ctx.report_definition(
             self.code,
             dispatch,
             f"`{node.name}.dispatch` is `async def` but "

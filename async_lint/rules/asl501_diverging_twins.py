@@ -4,7 +4,8 @@ import ast
 
 from .. import twins
 from ..fixers.twin_regeneration import regenerate
-from .asl5_shared import container_of, header_diagnostic, index_for
+from ..twins.presentation import describe
+from .asl5_shared import container_of, index_for
 from .base import Invalid, Rule, Valid
 
 _SHELF_SYNC = (
@@ -21,34 +22,51 @@ class DivergingTwins(Rule):
     ## What it does
     Finds twin pairs, `x()` and `ax()` (or the `twins.patterns` of the configuration, by
     default also `x_async()` and `async_x()`) defined in the same class or module, and compares
-    them.  A twin that calls the other (`return await sync_to_async(self.x)(...)`,
-    `async_to_sync(self.ax)(...)`) agrees by construction.  A re-implemented async twin is
-    brought to its sync form: `await` dropped, `async for`/`async with`/async comprehensions
-    made sync, calls of `a`-twins (Django's, the module's own, or names the sync twin calls)
-    renamed to their sync names, `sync_to_async(f)(...)` unwrapped.  The two bodies are then
-    compared as syntax trees.  The message names the first statement of each side that differs.
+    what they do, not how they are spelled.  The async twin is read in its sync form (the same
+    translator that writes a regenerated twin: `await` and `async` go, Django's `a`-twins and
+    the module's own twins take their sync names, `sync_to_async(f)(...)` runs `f` in place),
+    both twins lose what only says how the work is done, and what is left is aligned statement
+    by statement.  A finding names the most important difference:
 
-    Not findings: differences that are only the sync/async form (`list(qs)` and
-    `[x async for x in qs]`, `qs.get()` and `await qs.aget()`, `session[k] = v` and
-    `await session.aset(k, v)`, a temporary the async twin needs for an awaited value),
-    logging calls and warnings, exception messages, and pairs marked
-    `# async-lint: twin-differs: <reason>` above or on either `def` line.
+    - a *check* on one side only that returns, raises or skips, or one that tests another thing;
+    - an *exception* raised, caught or swallowed on one side only, or another class;
+    - a *write* or side effect on one side only (an ORM, cache or session write, a signal, an
+      attribute the caller sees, closing a resource), or the same write with other arguments;
+    - another shape of *result* (a value and None, tuples of other lengths, other keys);
+    - a *parameter* one side's `**kwargs` silently ignores, a default that differs, or one
+      side never reads;
+    - a *value* computed from other data (another key, constant, operator or argument).
+
+    Not findings: the async spelling of one step (`session[k]` and `await session.aget(k)`
+    with its missing-key check, `requests`/`httpx` and `httpx.AsyncClient`, `subprocess.run`
+    and `asyncio.create_subprocess_exec`, `open` and `aiofiles.open`, a loop and
+    `asyncio.gather` over the same call, `time.sleep` and `asyncio.sleep`, `with` and
+    `async with`, `close` and `aclose`), the lock and double-checked locking only the async
+    side needs, adapters (`async_to_sync`/`sync_to_async`, a branch on `iscoroutinefunction`,
+    a `hasattr(request, "auser")` version shim), temporaries, a same-module helper called on
+    one side and written in place on the other, statements moved where order does not matter,
+    logging and messages.  Pairs that are not compared: a twin that calls the other, an
+    interface stub, test code, and protocol methods (`__iter__`/`__aiter__`,
+    `__exit__`/`__aexit__`) unless their effects differ; parameters that differ only in name
+    are the same parameters.  `# async-lint: twin-differs: <reason>` above or on either `def`
+    line marks a difference as intended.
 
     ## Why is this bad?
     Two implementations of one operation drift: a fix (including a security fix) lands on one
     path only, and callers get different behaviour depending on whether they are sync or async.
-    Django's own contributors worry about exactly this; psycopg avoids it by generating its
-    sync code from the async code.
+    Django's own `RemoteUserMiddleware.aprocess_request` read another header than
+    `process_request` (ticket #36300); psycopg avoids the drift by generating its sync code from
+    the async code.
 
     ## Fix
     Regenerates the twin that is not canonical: with `twins.canonical = "async"` (or
     `# async-lint: twin-canonical: async` on the pair) the sync twin becomes the async body in
     sync form (an awaited call of the module's own coroutine function with no sync twin becomes
     `async_to_sync(f)(...)`; an `async with`, `async for` or awaited library coroutine with no
-    known sync form means no fix); with
-    `"sync"` the async twin becomes `return await sync_to_async(self.x)(...)`.  Each keeps its
-    name, decorators and docstring.  Without a canonical side there is no fix: only the author
-    knows which side carries the change that the other lacks.
+    known sync form means no fix); with `"sync"` the async twin becomes
+    `return await sync_to_async(self.x)(...)`.  Each keeps its name, decorators and docstring.
+    Without a canonical side there is no fix: only the author knows which side carries the
+    change that the other lacks.
 
     ## Fix safety
     Unsafe: one twin's behaviour is replaced by the other's, which is the point, but it is a
@@ -189,9 +207,9 @@ class DivergingTwins(Rule):
         if comparison.verdict != twins.DIVERGES:
             return
         canonical = index.canonical(pair)
-        fix = regenerate(ctx, comparison, index.names, canonical) if canonical else None
+        fix = regenerate(ctx, pair, index.names, canonical) if canonical else None
         target = pair.sync if canonical == "async" else pair.async_
-        message = twins.describe(comparison, index.lines)
+        message, notes = describe(comparison, index.lines)
         if canonical is None:
-            message += "; if that is intended, say why with `# async-lint: twin-differs: <reason>`"
-        yield header_diagnostic(ctx, self.code, target, message, fix)
+            notes += ("if that is intended, say why with `# async-lint: twin-differs: <reason>`",)
+        yield ctx.report_definition(self.code, target, message, fix, notes)

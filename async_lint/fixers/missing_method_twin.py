@@ -34,6 +34,7 @@ from ..context import Context
 from ..diagnostics import Edit
 from ..imports import import_bindings, module_name_for
 from ..semantic import Cache, FileModel, Instance, Manager, QuerySet, Session, Signal
+from ..twins.translation import CannotTranslate, Names, translate
 from ..source import SourceFile
 from .expressions import needs_parentheses
 from .imports import ensure_import
@@ -121,6 +122,12 @@ def _header(ctx: Context, function: ast.FunctionDef | ast.AsyncFunctionDef) -> t
     return name_end, header[params_start:params_end], returns
 
 
+def parameter_text(ctx: Context, function: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
+    """A function's parameter list as written, with its parentheses."""
+    header = _header(ctx, function)
+    return None if header is None else header[1]
+
+
 def _offset_in(text: str, position: tuple[int, int]) -> int:
     row, column = position
     # The lines the tokenizer read (str.splitlines() also breaks at a form feed or U+2028).
@@ -150,10 +157,10 @@ def _without_header_comments(text: str) -> str:
     return "\n".join(lines)
 
 
-def forwarded_arguments(function: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
-    """The call arguments that pass a method's own parameters on (`self` left out)."""
+def forwarded_arguments(function: ast.FunctionDef | ast.AsyncFunctionDef, *, skip_first: bool = True) -> str:
+    """The call arguments that pass a function's own parameters on (a method's `self` left out)."""
     arguments = function.args
-    parts = [a.arg for a in (*arguments.posonlyargs, *arguments.args)][1:]
+    parts = [a.arg for a in (*arguments.posonlyargs, *arguments.args)][1 if skip_first else 0 :]
     if arguments.vararg is not None:
         parts.append("*" + arguments.vararg.arg)
     parts += [f"{a.arg}={a.arg}" for a in arguments.kwonlyargs]
@@ -571,104 +578,40 @@ class _Exactness:
 
 # -- async → sync -------------------------------------------------------------------------------
 
-_TWIN_TABLES = {
-    Cache: api.CACHE_METHODS,
-    Session: api.SESSION_METHODS,
-    Signal: api.SIGNAL_METHODS,
-}
-
 
 def sync_translation(
     ctx: Context, function: ast.AsyncFunctionDef, owner: ast.ClassDef, twin: str, super_twins: dict[str, str]
 ) -> Generated | None:
-    """The async method's body made sync.  `super_twins` maps the parent's async methods to
-    their sync names (`asave` → `save`)."""
+    """The async method's body made sync by the one translator (`twins.translation`, writing
+    mode): `await super().asave()` → `super().save()` for the parent's methods in
+    `super_twins`, `await qs.aget()` → `qs.get()` where the receiver is Django's,
+    `await sync_to_async(f)(x)` → `f(x)`, `async for` over a QuerySet → `for`.  None as soon as
+    one `await` or `async` construct has no known sync form."""
     if not _translatable_shape(function):
         return None
     span = _line_span(ctx, function)
     header = _header(ctx, function)
     if span is None or header is None:
         return None
-    start, end = span
     scope = ctx.file.scope_for(function, None, owner)
-    edits = [Edit(ctx.source.start(function), header[0], f"def {twin}")]
+
+    def django_receiver(node: ast.expr) -> bool:
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "super":
+            return True  # only the parent's methods in `super_twins` are awaited through it
+        return isinstance(ctx.file.infer(node, scope), (Manager, QuerySet, Instance, Cache, Session, Signal))
+
     for node in _own_nodes(function):
-        if isinstance(node, ast.Await):
-            edit = _unawait(ctx, node, scope, super_twins)
-            if edit is None:
-                return None
-            edits += edit
-        elif isinstance(node, ast.AsyncFor):
-            edit = _sync_loop(ctx, node, scope)
-            if edit is None:
-                return None
-            edits += edit
-        elif isinstance(node, ast.comprehension) and node.is_async:
-            return None
-        elif isinstance(node, ast.Call):
-            qualname = ctx.file.qualname_of(node.func)
-            if qualname and qualname.startswith("asyncio."):
-                return None
+        name = super_method(node)
+        if name is not None and name.startswith("a") and name not in super_twins:
+            return None  # a parent coroutine with no sync twin Django knows of
+    names = Names(ctx.file.imports, ctx.twins.patterns)
+    try:
+        translation = translate(ctx.source, function, names, writing=True, django_receiver=django_receiver)
+    except CannotTranslate:
+        return None
+    start, end = span
+    edits = [e for e in translation.edits if start <= e.start and e.end <= end]
+    edits.append(Edit(header[0] - len(function.name), header[0], twin))
     text = _apply(ctx.source.text[start:end], start, edits)
-    return Generated(_without_header_comments(text.replace("\r\n", "\n").replace("\r", "\n")), (), exact=True)
-
-
-def _remove_await(ctx: Context, node: ast.Await) -> Edit:
-    """Only the keyword and the space after it: the operand may open with a bracket that
-    closes after it (`await (super().asave())`)."""
-    start = ctx.source.start(node)
-    keyword = _AWAIT_KEYWORD.match(ctx.source.text, start)
-    return Edit(start, keyword.end() if keyword else ctx.source.start(node.value), "")
-
-
-_AWAIT_KEYWORD = re.compile(r"await(?:[ \t]|\\\r?\n|\\\r)*")
-
-
-def _unawait(ctx: Context, node: ast.Await, scope, super_twins: dict[str, str]) -> list[Edit] | None:
-    call = node.value
-    if not isinstance(call, ast.Call):
-        return None
-    name = super_method(call)
-    if name is not None:
-        if name not in super_twins:
-            return None
-        end = ctx.source.end(call.func)
-        return [_remove_await(ctx, node), Edit(end - len(name), end, super_twins[name])]
-    if isinstance(call.func, ast.Call) and ctx.file.qualname_of(call.func.func) in api.SYNC_TO_ASYNC:
-        inner = call.func
-        if len(inner.args) != 1 or inner.keywords and any(k.arg != "thread_sensitive" for k in inner.keywords):
-            return None
-        wrapped = ctx.text(inner.args[0])
-        rest = ctx.source.text[ctx.source.end(inner) : ctx.source.end(call)]
-        return [Edit(ctx.source.start(node), ctx.source.end(node), wrapped + rest)]
-    if not isinstance(call.func, ast.Attribute) or not call.func.attr.startswith("a"):
-        return None
-    method = call.func.attr[1:]
-    receiver = ctx.file.infer(call.func.value, scope)
-    known = False
-    if isinstance(receiver, (Manager, QuerySet)):
-        known = method in api.QUERYSET_METHODS or method in api.RELATED_MANAGER_METHODS
-    elif isinstance(receiver, Instance):
-        known = method in api.MODEL_METHODS
-    elif type(receiver) in _TWIN_TABLES:
-        known = method in _TWIN_TABLES[type(receiver)]
-    if not known:
-        return None
-    end = ctx.source.end(call.func)
-    return [_remove_await(ctx, node), Edit(end - len(method) - 1, end, method)]
-
-
-def _sync_loop(ctx: Context, loop: ast.AsyncFor, scope) -> list[Edit] | None:
-    iterable = loop.iter
-    edits = []
-    if isinstance(iterable, ast.Call) and isinstance(iterable.func, ast.Attribute) and iterable.func.attr == "aiterator":
-        end = ctx.source.end(iterable.func)
-        edits.append(Edit(end - len("aiterator"), end, "iterator"))
-        iterable = iterable.func.value
-    if not isinstance(ctx.file.infer(iterable, scope), (QuerySet, Manager)):
-        return None
-    start = ctx.source.start(loop)
-    match = re.match(r"async\s+", ctx.source.text[start:])
-    if match is None:
-        return None
-    return [Edit(start, start + match.end(), ""), *edits]
+    text = _without_header_comments(text.replace("\r\n", "\n").replace("\r", "\n"))
+    return Generated(text, tuple(sorted(translation.imports)), exact=True)

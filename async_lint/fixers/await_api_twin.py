@@ -1,4 +1,5 @@
-"""`x.get(...)` → `await x.aget(...)`, and `f(...)` → `await af(...)`: calling the async twin."""
+"""Awaiting Django's async twin of a call: `x.get(...)` → `await x.aget(...)`, and
+`f(...)` → `await af(...)`."""
 
 from __future__ import annotations
 

@@ -1,0 +1,738 @@
+"""Do the twins still do the same thing?  The verdict on one pair, and what differs.
+
+Both twins in normal form (`normal_form`) are aligned statement by statement (descending into
+compound statements whose headers agree; a statement found at another place on the other side
+is moved, not missing).  What is left is classified, and only what changes behaviour counts:
+
+- *guard*: a check on one side only that returns, raises or skips (`if not overwrite: ...`), or
+  a check that tests something else;
+- *exception*: an exception raised, caught or converted on one side only, or another class;
+- *effect*: a write on one side only (a call whose result is not used, on anything but a
+  local; an attribute or item stored on an object the caller can see; an ORM, cache or session
+  write), or the same write with other arguments;
+- *return*: another shape of result (a value and None, tuples of other lengths, other keys);
+- *parameter*: a parameter or default one side lacks, or a parameter one side never reads;
+- *value*: the same statement computing its value from other data (another key, constant,
+  operator or argument of the same call).
+
+Not a difference: another API for the same step (`requests` / `httpx`, each side's own client
+or lock), a wrapper that is only form (`list(x)`, `file.read()` for an open file), a local
+renamed, a check of which world a value belongs to (`iscoroutinefunction`, `hook.is_async`).
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import re
+from dataclasses import dataclass, field
+
+from ..config import DEFAULT_TWIN_PATTERNS
+from .normal_form import NormalForm, dump, is_form_test, is_lock
+from .pairs import TwinPair, own_nodes, twin_name
+
+GUARD = "guard"
+EXCEPTION = "exception"
+EFFECT = "effect"
+RETURN = "return"
+PARAMETER = "parameter"
+VALUE = "value"
+# Most important first: the first difference of a pair is the one its finding names.
+KINDS = (GUARD, EXCEPTION, EFFECT, RETURN, PARAMETER, VALUE)
+
+# Methods that write: their call is an effect even when its result is used.
+WRITE_METHODS = frozenset(
+    "save delete create update bulk_create bulk_update get_or_create update_or_create add remove clear"
+    " set set_many delete_many incr decr touch flush cycle_key send send_robust enqueue publish"
+    " post put patch close commit rollback write writelines unlink rename mkdir rmdir".split()
+)
+
+
+@dataclass(frozen=True)
+class Difference:
+    kind: str
+    sync: ast.AST | None  # the statement on each side; None where it is missing
+    async_: ast.AST | None
+    detail: str = ""  # what differs, when the statements alone do not say (a parameter's name)
+
+
+
+@dataclass
+class Comparison:
+    pair: TwinPair
+    verdict: str
+    differences: list[Difference] = field(default_factory=list)
+    reason: str = ""  # a `twin-differs` marker's reason
+    forms: tuple[NormalForm, NormalForm] | None = None
+
+
+DELEGATING = "delegating"
+STUB = "stub"
+EQUAL = "equal"
+MARKED = "marked"
+DIVERGES = "diverges"
+
+
+# -- alignment --------------------------------------------------------------------------------------
+
+_BLOCKS = ("body", "orelse", "finalbody")
+
+
+def _header(node: ast.AST) -> str:
+    """A compound statement without its blocks."""
+    fields = {}
+    for name, value in ast.iter_fields(node):
+        if name in _BLOCKS or name in ("handlers", "cases"):
+            continue
+        fields[name] = dump(value) if isinstance(value, ast.AST) else repr(value) if not isinstance(value, list) else [dump(v) if isinstance(v, ast.AST) else repr(v) for v in value]
+    return f"{type(node).__name__}{fields}"
+
+
+def _key(stmt: ast.stmt) -> str:
+    """What makes two statements the same statement changed: the same kind, and the same target
+    or callee."""
+    if isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        return "assign " + " ".join(dump(t) for t in targets)
+    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+        func = stmt.value.func
+        return "call " + (func.attr if isinstance(func, ast.Attribute) else dump(func))
+    if isinstance(stmt, ast.Delete):
+        return "delete"
+    if isinstance(stmt, (ast.If, ast.While)):
+        return _header(stmt)  # another test is another check, not this one changed
+    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return f"def {stmt.name}"
+    return type(stmt).__name__
+
+
+def _pair_up(
+    sync_block: list[ast.stmt], async_block: list[ast.stmt], same_check
+) -> list[tuple[ast.stmt | None, ast.stmt | None]]:
+    """Statements of a changed stretch paired by kind and target, in order (checks: by a test
+    that differs in nothing that matters); the rest alone."""
+    pairs: list[tuple[ast.stmt | None, ast.stmt | None]] = []
+    taken: set[int] = set()
+    for stmt in sync_block:
+        key = _key(stmt)
+        match = next((i for i, other in enumerate(async_block) if i not in taken and _key(other) == key), None)
+        if match is None and isinstance(stmt, (ast.If, ast.While)):
+            match = next(
+                (i for i, other in enumerate(async_block) if i not in taken and type(other) is type(stmt) and same_check(stmt.test, other.test)),
+                None,
+            )
+        if match is None:
+            pairs.append((stmt, None))
+        else:
+            taken.add(match)
+            pairs.append((stmt, async_block[match]))
+    pairs.extend((None, stmt) for i, stmt in enumerate(async_block) if i not in taken)
+    return pairs
+
+
+def align(sync_body: list[ast.stmt], async_body: list[ast.stmt], same_check) -> list[tuple[ast.stmt | None, ast.stmt | None]]:
+    """The statements that differ, paired where one is the other changed.  `same_check(a, b)`:
+    whether two tests check the same thing."""
+    sync_dumps = [dump(s) for s in sync_body]
+    async_dumps = [dump(s) for s in async_body]
+    if sync_dumps == async_dumps:
+        return []
+    found: list[tuple[ast.stmt | None, ast.stmt | None]] = []
+    matcher = difflib.SequenceMatcher(None, sync_dumps, async_dumps, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        for sync_stmt, async_stmt in _pair_up(sync_body[i1:i2], async_body[j1:j2], same_check):
+            if sync_stmt is not None and async_stmt is not None and _compound(sync_stmt) and type(sync_stmt) is type(async_stmt):
+                if _header(sync_stmt) != _header(async_stmt):
+                    found.append((_shallow(sync_stmt), _shallow(async_stmt)))
+                for name in _BLOCKS:
+                    found += align(getattr(sync_stmt, name, []) or [], getattr(async_stmt, name, []) or [], same_check)
+                found += _align_handlers(sync_stmt, async_stmt, same_check)
+            else:
+                found.append((sync_stmt, async_stmt))
+    return found
+
+
+def _shallow(stmt: ast.stmt) -> ast.stmt:
+    """A compound statement's header alone (its blocks are aligned on their own).  An `if`
+    keeps whether its blocks exit: that is what makes it a guard."""
+    copy = stmt.__class__.__new__(stmt.__class__)
+    copy.__dict__.update(stmt.__dict__)
+    copy.exits = any(isinstance(n, (ast.Return, ast.Raise, ast.Break, ast.Continue)) for n in own_nodes([*getattr(stmt, "body", []), *getattr(stmt, "orelse", [])]))
+    for name in (*_BLOCKS, "handlers"):
+        if isinstance(getattr(stmt, name, None), list):
+            setattr(copy, name, [])
+    return copy
+
+
+def _compound(stmt: ast.stmt) -> bool:
+    return any(isinstance(getattr(stmt, name, None), list) for name in (*_BLOCKS, "handlers"))
+
+
+def _align_handlers(sync_stmt: ast.stmt, async_stmt: ast.stmt, same_check) -> list[tuple[ast.AST | None, ast.AST | None]]:
+    sync_handlers = {dump(h.type) if h.type else "": h for h in getattr(sync_stmt, "handlers", [])}
+    async_handlers = {dump(h.type) if h.type else "": h for h in getattr(async_stmt, "handlers", [])}
+    found: list[tuple[ast.AST | None, ast.AST | None]] = []
+    for key, handler in sync_handlers.items():
+        other = async_handlers.get(key)
+        found += align(handler.body, other.body, same_check) if other is not None else [(handler, None)]
+    found += [(None, h) for key, h in async_handlers.items() if key not in sync_handlers]
+    return found
+
+
+# -- pieces of one-sided statements ------------------------------------------------------------------
+
+
+def _pieces(node: ast.AST, nested: bool = False) -> list[ast.AST]:
+    """A one-sided statement as the pieces that can have moved: a simple statement whole, a
+    compound one as its header (the node itself) and the pieces of its blocks.  Pieces from a
+    nested function are marked `nested` (its `return` is not the twin's)."""
+    if nested:
+        node.nested = True
+    if not isinstance(node, ast.stmt) or not _compound(node) or isinstance(node, ast.ClassDef):
+        if isinstance(node, ast.ExceptHandler):
+            return [node, *(p for s in node.body for p in _pieces(s, nested))]
+        return [node]
+    inner = nested or isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    pieces: list[ast.AST] = [node]
+    for name in _BLOCKS:
+        for stmt in getattr(node, name, []) or []:
+            pieces += _pieces(stmt, inner)
+    for handler in getattr(node, "handlers", []) or []:
+        pieces += [handler, *(p for s in handler.body for p in _pieces(s, inner))]
+    return pieces
+
+
+def _piece_key(node: ast.AST) -> str:
+    return _header(node) if isinstance(node, ast.stmt) and _compound(node) else dump(node)
+
+
+# -- classification ------------------------------------------------------------------------------------
+
+
+class _Classifier:
+    def __init__(self, sync_form: NormalForm, async_form: NormalForm, machinery: frozenset[str]):
+        self.forms = {"sync": sync_form, "async": async_form}
+        self.parameters = {"sync": set(sync_form.parameters), "async": set(async_form.parameters)}
+        self.locals = {side: _locals(form.body) - self.parameters[side] for side, form in self.forms.items()}
+        # Locals holding an object the twin made itself (a list, a dict): changing it is not an
+        # effect anyone else sees.
+        self.owned = {side: _owned(form.body) for side, form in self.forms.items()}
+        self.atoms = {side: {dump(a) for n in _tests(form.body) for a in _atoms(n)} for side, form in self.forms.items()}
+        self.returns = {side: {_shape(n.value) for n in own_nodes(form.body) if isinstance(n, ast.Return)} for side, form in self.forms.items()}
+        self.machinery = machinery
+
+    def one_sided(self, node: ast.AST, side: str) -> str | None:
+        """The kind of difference a piece found on one side only makes, or None."""
+        if isinstance(node, ast.ExceptHandler):
+            return None if _reraises(node) else EXCEPTION
+        if isinstance(node, (ast.If, ast.While)):
+            return GUARD if self._guard(node, side) else None
+        if isinstance(node, (ast.With, ast.AsyncWith)):
+            return EFFECT if any(self._transactional(item.context_expr) for item in node.items) else None
+        if isinstance(node, ast.Raise):
+            return EXCEPTION
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            return None
+        if isinstance(node, ast.Return):
+            if node.value is None or getattr(node, "nested", False):
+                return None
+            # A return moved by restructured logic is not another result: only a shape the
+            # other twin never returns is.
+            other = self.returns["async" if side == "sync" else "sync"]
+            shape = _shape(node.value)
+            if shape == "value":
+                return RETURN if other <= {"None"} else None
+            return RETURN if shape not in other else None
+        if isinstance(node, ast.Expr):
+            value = node.value
+            if isinstance(value, (ast.Yield, ast.YieldFrom)):
+                return None if getattr(node, "nested", False) else RETURN
+            return EFFECT if isinstance(value, ast.Call) and self._effect_call(value, side, used=False) else None
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
+            targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
+            if any(self._visible(t, side) and not self._machinery(t) for t in targets):
+                return EFFECT
+            value = getattr(node, "value", None)
+            if value is not None and any(isinstance(n, ast.Call) and self._effect_call(n, side, used=True) for n in ast.walk(value)):
+                return EFFECT
+        return None
+
+    def _guard(self, node: ast.If | ast.While, side: str) -> bool:
+        if is_form_test(node.test) or self._machinery(node.test):
+            return False
+        other = self.atoms["async" if side == "sync" else "sync"]
+        if all(dump(a) in other for a in _atoms(node.test)):
+            return False  # the same conditions, tested in another arrangement
+        if hasattr(node, "exits"):
+            return node.exits
+        return any(isinstance(n, (ast.Return, ast.Raise, ast.Break, ast.Continue)) for n in own_nodes([*node.body, *node.orelse]))
+
+    def _transactional(self, node: ast.expr) -> bool:
+        func = node.func if isinstance(node, ast.Call) else node
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        return name in ("atomic", "select_for_update")
+
+    def _machinery(self, node: ast.AST) -> bool:
+        """Something only one world needs: a lock, or a name that says it is the async (or
+        sync) one and that the other twin does not use."""
+        for child in ast.walk(node):
+            name = child.attr if isinstance(child, ast.Attribute) else getattr(child, "id", None)
+            if name is not None and (name in self.machinery or is_lock(child)):
+                return True
+        return False
+
+    def _root(self, node: ast.expr) -> ast.expr:
+        while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
+            node = node.func if isinstance(node, ast.Call) else node.value
+        return node
+
+    def _own_parameter(self, node: ast.AST, side: str) -> bool:
+        other = "async" if side == "sync" else "sync"
+        return isinstance(node, ast.Name) and node.id in self.parameters[side] and node.id not in self.parameters[other]
+
+    def _arguments(self, call: ast.Call, side: str) -> tuple[list[str], list[str]]:
+        args = [dump(a) for a in call.args if not self._own_parameter(a, side)]
+        keywords = sorted(f"{k.arg}={dump(k.value)}" for k in call.keywords if not self._own_parameter(k.value, side))
+        return args, keywords
+
+    @staticmethod
+    def _wraps_with_settings(outer: ast.Call, inner: ast.Call) -> bool:
+        target = dump(inner)
+        if not any(dump(n) == target for n in ast.walk(outer) if n is not outer):
+            return False
+        wrappers = [n for n in ast.walk(outer) if isinstance(n, ast.Call) and target != dump(n) and any(dump(m) == target for m in ast.walk(n) if m is not n)]
+        # Settings: a keyword (`timeout=t`), or an argument that is not a name (`wait_for(c, 5)`).
+        return any(
+            any(k.arg is not None for k in w.keywords)
+            or any(not isinstance(a, ast.Name) and target not in [dump(m) for m in ast.walk(a)] for a in w.args)
+            for w in wrappers
+        )
+
+    def _visible(self, target: ast.expr, side: str) -> bool:
+        """A store or delete the caller can see: not a local variable of the twin."""
+        if isinstance(target, (ast.Tuple, ast.List)):
+            return any(self._visible(t, side) for t in target.elts)
+        if isinstance(target, ast.Name):
+            return False
+        if isinstance(target, ast.Starred):
+            return self._visible(target.value, side)
+        root = self._root(target)
+        return not (isinstance(root, ast.Name) and root.id in self.owned[side])
+
+    def _effect_call(self, call: ast.Call, side: str, *, used: bool) -> bool:
+        """A call that changes something the caller can see, and that the other twin does not
+        make anywhere (it may use its result differently)."""
+        if not self._effect_kind(call, side, used=used):
+            return False
+        other = "async" if side == "sync" else "sync"
+        name = _called(call)
+        return not any(
+            isinstance(n, ast.Call) and _called(n) == name and not self._material(n, call)
+            for n in (m for s in self.forms[other].body for m in ast.walk(s))
+        )
+
+    def _effect_kind(self, call: ast.Call, side: str, *, used: bool) -> bool:
+        func = call.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+        if self._machinery(func) or name in ("sleep",):
+            return False
+        if used:
+            return name in WRITE_METHODS and not self._local_receiver(func, side)
+        if isinstance(func, ast.Attribute):
+            return not self._local_receiver(func, side) or name in WRITE_METHODS and not _is_builtin_container_method(name)
+        return isinstance(func, (ast.Name, ast.Call))
+
+    def _local_receiver(self, func: ast.Attribute, side: str) -> bool:
+        root = self._root(func.value)
+        return isinstance(root, ast.Name) and root.id in self.owned[side] or isinstance(root, (ast.List, ast.Dict, ast.Set, ast.Constant, ast.JoinedStr))
+
+    # -- statements that are there on both sides, changed --
+
+    def differs(self, sync_piece: ast.AST, async_piece: ast.AST) -> bool:
+        """Whether two pieces of one kind differ in something that matters (a check by its
+        test, a statement whole)."""
+        if isinstance(sync_piece, (ast.If, ast.While)):
+            return self._material(sync_piece.test, async_piece.test, test=True)
+        if isinstance(sync_piece, ast.ExceptHandler):
+            return dump(sync_piece.type) != dump(async_piece.type) if sync_piece.type and async_piece.type else sync_piece.type is not async_piece.type
+        if isinstance(sync_piece, ast.stmt) and _compound(sync_piece):
+            return self._material(_shallow(sync_piece), _shallow(async_piece))
+        return self._material(sync_piece, async_piece)
+
+    def changed_difference(self, sync_stmt: ast.AST, async_stmt: ast.AST) -> Difference | None:
+        kind = self.changed(sync_stmt, async_stmt)
+        if kind is None:
+            return None
+        # Where the difference sits in a value read from an assignment, show the assignments.
+        delta = self.first_material(sync_stmt, async_stmt)
+        if delta is not None:
+            shown = [getattr(n, "origin", None) for n in delta]
+            if all(isinstance(n, ast.stmt) for n in shown) and kind != GUARD:
+                return Difference(VALUE if kind == VALUE else kind, shown[0], shown[1])
+            if all(isinstance(n, ast.stmt) for n in shown):
+                return Difference(kind, shown[0], shown[1])
+        return Difference(kind, sync_stmt, async_stmt)
+
+    def first_material(self, sync_stmt: ast.AST, async_stmt: ast.AST) -> tuple[ast.AST, ast.AST] | None:
+        test = isinstance(sync_stmt, (ast.If, ast.While))
+        first, second = (sync_stmt.test, async_stmt.test) if test and isinstance(async_stmt, (ast.If, ast.While)) else (sync_stmt, async_stmt)
+        for a, b, role in _deltas(first, second, "value"):
+            if self._delta_matters(a, b, role, test):
+                return a, b
+        return None
+
+    def changed(self, sync_stmt: ast.AST, async_stmt: ast.AST) -> str | None:
+        if isinstance(sync_stmt, ast.Raise) and isinstance(async_stmt, ast.Raise):
+            return EXCEPTION  # messages are gone: the class differs
+        if isinstance(sync_stmt, ast.Return) and isinstance(async_stmt, ast.Return):
+            if _shapes_differ(_shape(sync_stmt.value), _shape(async_stmt.value)):
+                return RETURN
+            return VALUE if self._material(sync_stmt.value, async_stmt.value) else None
+        if type(sync_stmt) is not type(async_stmt):
+            kinds = [k for k in (self.one_sided(sync_stmt, "sync"), self.one_sided(async_stmt, "async")) if k]
+            return min(kinds, key=KINDS.index) if kinds else None
+        if isinstance(sync_stmt, (ast.If, ast.While)):
+            if self._material(sync_stmt.test, async_stmt.test, test=True) and (self._guard(sync_stmt, "sync") or self._guard(async_stmt, "async")):
+                return GUARD
+            return None
+        if isinstance(sync_stmt, ast.ExceptHandler):
+            return EXCEPTION
+        if isinstance(sync_stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            return None
+        if not self._material(sync_stmt, async_stmt):
+            return None
+        if self.one_sided(sync_stmt, "sync") == EFFECT or self.one_sided(async_stmt, "async") == EFFECT:
+            return EFFECT
+        return VALUE
+
+    def _material(self, first: ast.AST | None, second: ast.AST | None, *, test: bool = False) -> bool:
+        if first is None or second is None:
+            return first is not second
+        return any(self._delta_matters(a, b, role, test) for a, b, role in _deltas(first, second, "value"))
+
+    def _delta_matters(self, first: ast.AST, second: ast.AST, role: str, test: bool) -> bool:
+        """Whether one place where two statements differ changes what they do."""
+        if hasattr(first, "origin") and hasattr(second, "origin"):
+            return False  # values read from assignments, which are compared themselves
+        if role in ("callee", "receiver"):
+            return False  # another API for the step, each side's own object
+        if role == "target" and not (_prefix_of(first, second) or _prefix_of(second, first)):
+            return False  # each side's own object (`self._client` / `self._async_client`)
+        if _form_wrapper_of(first, second) or _form_wrapper_of(second, first):
+            return False
+        if isinstance(first, (ast.operator, ast.cmpop, ast.unaryop, ast.boolop)):
+            return True
+        if self._own_parameter(first, "sync") or self._own_parameter(second, "async"):
+            return False  # an input only one twin takes (`page` where the other reads `self.page`)
+        if isinstance(first, ast.Name) and isinstance(second, ast.Name):
+            # Each twin names its own locals; another parameter is another input.
+            return first.id in self.parameters["sync"] and second.id in self.parameters["async"]
+        if (isinstance(first, ast.Name) and first.id in self.locals["sync"]) or (
+            isinstance(second, ast.Name) and second.id in self.locals["async"]
+        ):
+            return False  # a local of one twin (a loop variable): what it holds is compared where it is set
+        if type(first) is not type(second):
+            return _contains(first, second) or _contains(second, first) or test
+        if isinstance(first, ast.Call):
+            if dump(first.func) == dump(second.func):
+                # The same call with other arguments, unless the only others are inputs one twin
+                # alone takes.
+                return self._arguments(first, "sync") != self._arguments(second, "async")
+            # Another call: another API for the step, unless one wraps the other with settings
+            # of its own (`run_coroutine_threadsafe(c, loop).result(timeout=t)` around `c`).
+            return self._wraps_with_settings(first, second) or self._wraps_with_settings(second, first)
+        if isinstance(first, ast.Constant):
+            if isinstance(first.value, str) and isinstance(second.value, str):
+                # "get_%s_permissions" / "aget_%s_permissions": each names its own twin's API;
+                # and sentences are worded per twin, as messages are.
+                return not (_same_words_but_twins(first.value, second.value) or _prose(first.value) and _prose(second.value))
+            return True
+        if self._machinery(first) or self._machinery(second):
+            return False
+        return True
+
+
+_WORDS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _same_words_but_twins(sync_text: str, async_text: str) -> bool:
+    """Two strings alike but for words that are the async twin of the other's (`aget_x`,
+    `get_x_async`, `async_get`)."""
+    sync_words, async_words = _WORDS.findall(sync_text), _WORDS.findall(async_text)
+    if len(sync_words) != len(async_words) or _WORDS.sub("", sync_text) != _WORDS.sub("", async_text):
+        return False
+    return all(
+        s == a or any(a == twin_name(s, p) for p in DEFAULT_TWIN_PATTERNS)
+        for s, a in zip(sync_words, async_words)
+    )
+
+
+def _called(call: ast.Call) -> str | None:
+    func = call.func
+    return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+
+
+def _prose(text: str) -> bool:
+    """Words for people (a message, a label): several words, or letters outside ASCII."""
+    return len(text.split()) > 2 or any(ord(c) > 127 and c.isalpha() for c in text)
+
+
+def _is_builtin_container_method(name: str | None) -> bool:
+    return name in ("add", "update", "set", "clear", "remove", "pop", "append", "extend", "discard", "setdefault")
+
+
+def _locals(body: list[ast.stmt]) -> set[str]:
+    """Names the twin (or a function nested in it) stores: their objects are its own."""
+    found = set()
+    for node in (n for s in body for n in ast.walk(s)):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            found.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            found.add(node.name)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            found.add(node.name)
+        elif isinstance(node, ast.arg):
+            found.add(node.arg)  # a nested function's parameter
+    return found
+
+
+_CONTAINERS = frozenset({"list", "dict", "set", "defaultdict", "OrderedDict", "Counter", "deque"})
+
+
+def _owned(body: list[ast.stmt]) -> set[str]:
+    """Locals assigned a container the twin makes: `results = []`, `data = {...}`."""
+    found = set()
+    for node in (n for s in body for n in ast.walk(s)):
+        if isinstance(node, ast.Assign):
+            value = node.value
+            made = isinstance(value, (ast.List, ast.Dict, ast.Set, ast.ListComp, ast.DictComp, ast.SetComp)) or (
+                isinstance(value, ast.Call) and getattr(value.func, "id", None) in _CONTAINERS
+            )
+            if made:
+                found |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    return found
+
+
+def _tests(body: list[ast.stmt]) -> list[ast.expr]:
+    """Every condition the twin tests."""
+    found = []
+    for node in (n for s in body for n in ast.walk(s)):
+        if isinstance(node, (ast.If, ast.While, ast.IfExp)):
+            found.append(node.test)
+        elif isinstance(node, ast.BoolOp):
+            found.extend(node.values)
+        elif isinstance(node, ast.comprehension):
+            found.extend(node.ifs)
+    return found
+
+
+def _atoms(test: ast.expr) -> list[ast.expr]:
+    """The conditions a test combines: `not a or b.c` → `a`, `b.c`."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return _atoms(test.operand)
+    if isinstance(test, ast.BoolOp):
+        return [a for value in test.values for a in _atoms(value)]
+    return [test]
+
+
+def _reraises(handler: ast.ExceptHandler) -> bool:
+    return len(handler.body) == 1 and isinstance(handler.body[0], ast.Raise) and handler.body[0].exc is None
+
+
+def _shape(node: ast.expr | None) -> str:
+    """What kind of result a `return` gives, coarsely: "None", a tuple of n, a dict with those
+    keys, or "value" (anything else, which may be any of them)."""
+    if node is None or (isinstance(node, ast.Constant) and node.value is None):
+        return "None"
+    if isinstance(node, ast.Tuple):
+        return f"tuple of {len(node.elts)}"
+    if isinstance(node, ast.Dict) and node.keys and all(isinstance(k, ast.Constant) for k in node.keys):
+        return "dict with " + ", ".join(sorted(repr(k.value) for k in node.keys))
+    return "value"
+
+
+def _shapes_differ(first: str, second: str) -> bool:
+    return first != second and ("value" not in (first, second) or "None" in (first, second))
+
+
+def _deltas(first: ast.AST, second: ast.AST, role: str):
+    """The smallest places (pairs of nodes) where two trees differ, with the role the place
+    plays: `callee` (what is called), `receiver` (what a method is called on), `target` (what
+    is stored into or deleted from), `key`, or `value`."""
+    if dump(first) == dump(second):
+        return
+    if type(first) is not type(second):
+        yield first, second, role
+        return
+    if isinstance(first, ast.Call) and (
+        len(first.args) != len(second.args) or sorted(k.arg or "" for k in first.keywords) != sorted(k.arg or "" for k in second.keywords)
+    ):
+        yield first, second, "value"  # arguments added or removed
+        yield from _deltas(first.func, second.func, "callee")
+        return
+    for name, value in ast.iter_fields(first):
+        other = getattr(second, name, None)
+        if isinstance(value, ast.AST) and isinstance(other, ast.AST):
+            yield from _deltas(value, other, _role(first, name, role))
+        elif isinstance(value, list) and isinstance(other, list):
+            if len(value) != len(other):
+                yield first, second, role
+                return
+            for a, b in zip(value, other):
+                if isinstance(a, ast.AST) and isinstance(b, ast.AST):
+                    yield from _deltas(a, b, _role(first, name, role))
+                elif a != b:
+                    yield first, second, role
+                    return
+        elif value != other:
+            yield first, second, role  # a name, an attribute, a constant's value
+            return
+
+
+def _role(parent: ast.AST, field_name: str, inherited: str) -> str:
+    if isinstance(parent, ast.Call) and field_name == "func":
+        return "callee"
+    if isinstance(parent, (ast.Attribute, ast.Subscript)) and field_name == "value":
+        if inherited in ("callee", "receiver"):
+            return "receiver"
+        if isinstance(parent.ctx, (ast.Store, ast.Del)) or inherited == "target":
+            return "target"
+        return "value"
+    if isinstance(parent, ast.Subscript) and field_name == "slice":
+        return "key"
+    return "value"
+
+
+def _prefix_of(short: ast.AST, long: ast.AST) -> bool:
+    """`self` of `self._session` or `self._get_session()`: a store into the object itself, or
+    into one of its parts."""
+    if not isinstance(short, ast.AST) or not isinstance(long, ast.AST):
+        return False
+    node = long
+    while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
+        node = node.func if isinstance(node, ast.Call) else node.value
+        if dump(node) == dump(short):
+            return True
+    return False
+
+
+def _contains(outer: ast.AST, inner: ast.AST) -> bool:
+    target = dump(inner)
+    return any(dump(n) == target for n in ast.walk(outer) if n is not outer)
+
+
+_FORM_WRAPPERS = frozenset({"list", "tuple", "read", "aread", "cast", "await_maybe", "keys"})
+
+
+def _form_wrapper_of(outer: ast.AST, inner: ast.AST) -> bool:
+    """`list(x)`, `x.read()`, `cast(T, x)`, `d.keys()` around `x`: the same value (as the twin
+    uses it)."""
+    if not isinstance(outer, ast.Call):
+        return False
+    func = outer.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+    if name not in _FORM_WRAPPERS:
+        return False
+    operands = [func.value] if isinstance(func, ast.Attribute) and not outer.args else outer.args[-1:]
+    return any(dump(o) == dump(inner) for o in operands)
+
+
+def differences(pair: TwinPair, sync_form: NormalForm, async_form: NormalForm, machinery: frozenset[str]) -> list[Difference]:
+    """What changes behaviour between the two normal forms, most important first."""
+    classifier = _Classifier(sync_form, async_form, machinery)
+    found: list[Difference] = []
+    found += _parameter_differences(pair, sync_form, async_form)
+    aligned = align(sync_form.body, async_form.body, lambda a, b: not classifier._material(a, b, test=True))
+    # Statements found on one side only, in pieces: a piece the other side has too (moved,
+    # or only spelled differently) is not a difference; one the other side has changed is.
+    sync_pieces = [p for s, a in aligned if a is None for p in _pieces(s)]
+    async_pieces = [p for s, a in aligned if s is None for p in _pieces(a)]
+    changed: list[tuple[ast.AST, ast.AST]] = []
+    for matches in (
+        lambda a, b: _piece_key(a) == _piece_key(b),
+        lambda a, b: type(a) is type(b) and not classifier.differs(a, b),
+        lambda a, b: type(a) is type(b) and isinstance(a, ast.stmt) and not _compound(a) and _key(a) == _key(b),
+    ):
+        unmatched = []
+        for piece in sync_pieces:
+            other = next((o for o in async_pieces if matches(piece, o)), None)
+            if other is None:
+                unmatched.append(piece)
+            else:
+                async_pieces.remove(other)
+                if matches is not None and _piece_key(piece) != _piece_key(other) and classifier.differs(piece, other):
+                    changed.append((piece, other))
+        sync_pieces = unmatched
+    for piece in sync_pieces:
+        kind = classifier.one_sided(piece, "sync")
+        if kind is not None:
+            found.append(Difference(kind, piece, None))
+    for piece in sorted(async_pieces, key=lambda n: getattr(n, "lineno", 0)):
+        kind = classifier.one_sided(piece, "async")
+        if kind is not None:
+            found.append(Difference(kind, None, piece))
+    aligned = [*aligned, *changed]
+    for sync_stmt, async_stmt in aligned:
+        if sync_stmt is not None and async_stmt is not None:
+            difference = classifier.changed_difference(sync_stmt, async_stmt)
+            if difference is not None:
+                found.append(difference)
+    found.sort(key=lambda d: KINDS.index(d.kind))
+    if pair.is_protocol:
+        # `__exit__`/`__aexit__` and the like do what their statement needs: only effects count.
+        found = [d for d in found if d.kind == EFFECT]
+    return found
+
+
+def _parameter_differences(pair: TwinPair, sync_form: NormalForm, async_form: NormalForm) -> list[Difference]:
+    """A default that differs; a parameter one twin has and the other swallows in its
+    `**kwargs` (a caller's argument silently ignored); a parameter both have that one never
+    reads.  A parameter one twin lacks outright is an interface difference the caller finds
+    out about (a TypeError), not a divergence."""
+    found = []
+    names = {"sync": f"`{pair.sync.name}()`", "async": f"`{pair.async_.name}()`"}
+    params = {"sync": _parameters(sync_form.arguments), "async": _parameters(async_form.arguments)}
+    for side, other in (("sync", "async"), ("async", "sync")):
+        swallows = any(name.startswith("**") for name in params[other])
+        for name, default in params[side].items():
+            if name.startswith("*"):
+                continue
+            if name not in params[other]:
+                if swallows:
+                    found.append(Difference(PARAMETER, pair.sync, pair.async_, f"{names[other]} has no parameter `{name}`: its `**kwargs` takes it and ignores it"))
+            elif side == "sync" and default != params[other][name]:
+                found.append(Difference(PARAMETER, pair.sync, pair.async_, f"`{name}` defaults to `{default}` in {names['sync']} and to `{params[other][name]}` in {names['async']}"))
+    if found:
+        return found
+    # A parameter one twin reads and the other never does.
+    reads = {"sync": _reads(sync_form.body), "async": _reads(async_form.body)}
+    for name in params["sync"]:
+        if name.startswith("*") or name in ("self", "cls") or name not in params["async"]:
+            continue
+        for side, other in (("sync", "async"), ("async", "sync")):
+            if name in reads[side] and name not in reads[other]:
+                found.append(Difference(PARAMETER, pair.sync, pair.async_, f"{names[other]} never reads its parameter `{name}`; {names[side]} does"))
+    return found
+
+
+def _parameters(arguments: ast.arguments) -> dict[str, str | None]:
+    """Parameter name → its default's source (None without one); `*args`/`**kwargs` as
+    `*name`/`**name`."""
+    positional = [*arguments.posonlyargs, *arguments.args]
+    defaults: list[ast.expr | None] = [None] * (len(positional) - len(arguments.defaults)) + list(arguments.defaults)
+    found: dict[str, str | None] = {}
+    for arg, default in zip(positional, defaults):
+        found[arg.arg] = ast.unparse(default) if default is not None else None
+    for arg, default in zip(arguments.kwonlyargs, arguments.kw_defaults):
+        found[arg.arg] = ast.unparse(default) if default is not None else None
+    if arguments.vararg is not None:
+        found["*" + arguments.vararg.arg] = None
+    if arguments.kwarg is not None:
+        found["**" + arguments.kwarg.arg] = None
+    return found
+
+
+def _reads(body: list[ast.stmt]) -> set[str]:
+    return {n.id for s in body for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
