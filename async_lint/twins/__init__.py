@@ -20,7 +20,7 @@ from functools import cached_property
 from ..config import CANONICAL_SIDES, TwinSettings
 from ..source import SourceFile
 from .comparison import DELEGATING, DIVERGES, EQUAL, MARKED, STUB, Comparison, differences
-from .normal_form import normal_forms
+from .normal_form import SUPER, normal_forms, reached_functions
 from .pairs import (
     TwinPair,
     all_pairs,
@@ -60,8 +60,14 @@ def compare(pair: TwinPair, source: SourceFile, names: Names, lines: list[str]) 
     translated: dict[str, ast.FunctionDef | None] = {}
 
     def callee(name: str, method: bool) -> ast.FunctionDef | None:
-        """A function of the class or module, in sync form (an async one translated)."""
-        function = (pair.siblings if method and pair.owner is not None else names.module_functions).get(name)
+        """A function of the class or module, or (`super().name`) of the class's base defined in
+        the module, in sync form (an async one translated)."""
+        if name.startswith(SUPER):
+            function = _base_method(pair.owner, name[len(SUPER) :], names)
+        elif method and pair.owner is not None:
+            function = pair.siblings.get(name) or _base_method(pair.owner, name, names)  # inherited
+        else:
+            function = names.module_functions.get(name)
         if isinstance(function, ast.AsyncFunctionDef):
             if name not in translated:
                 translated[name] = _in_sync_form(function, pair, source, names, evidence)
@@ -69,7 +75,12 @@ def compare(pair: TwinPair, source: SourceFile, names: Names, lines: list[str]) 
         return function
 
     sync_form, async_form, machinery = normal_forms(pair.sync, in_sync_form, names, pair.siblings, callee)
-    found = differences(pair, sync_form, async_form, machinery)
+    # What the functions each twin calls call in turn: a write made there is not missing.
+    helper_calls = {
+        side: frozenset().union(*(_called_names(f) for f in reached_functions(function, callee)))
+        for side, function in (("sync", pair.sync), ("async", in_sync_form))
+    }
+    found = differences(pair, sync_form, async_form, machinery, helper_calls)
     if not found:
         return Comparison(pair, EQUAL, forms=(sync_form, async_form))
     reason = marker_reason(pair, lines)
@@ -90,6 +101,26 @@ def _in_sync_form(
         return None
     ast.increment_lineno(translated, function.lineno - 1)
     return translated
+
+
+def _base_method(owner: ast.ClassDef | None, name: str, names: Names) -> ast.AST | None:
+    """`name` as the class's first base defined in this module defines it."""
+    for base in owner.bases if owner is not None else ():
+        if isinstance(base, ast.Name) and base.id in names.module_classes:
+            methods = {s.name: s for s in names.module_classes[base.id].body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))}
+            return methods.get(name)
+    return None
+
+
+def _called_names(function: ast.AST) -> frozenset[str]:
+    found = set()
+    for node in ast.walk(function):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+            if name is not None:
+                found.add(name)
+    return frozenset(found)
 
 
 class FileTwins:

@@ -118,7 +118,11 @@ def _pair_up(
         match = next((i for i, other in enumerate(async_block) if i not in taken and _key(other) == key), None)
         if match is None and isinstance(stmt, (ast.If, ast.While)):
             match = next(
-                (i for i, other in enumerate(async_block) if i not in taken and type(other) is type(stmt) and same_check(stmt.test, other.test)),
+                (
+                    i for i, other in enumerate(async_block)
+                    if i not in taken and type(other) is type(stmt)
+                    and same_check(stmt.test, other.test)
+                ),
                 None,
             )
         if match is None:
@@ -212,8 +216,12 @@ def _piece_key(node: ast.AST) -> str:
 
 
 class _Classifier:
-    def __init__(self, sync_form: NormalForm, async_form: NormalForm, machinery: frozenset[str]):
+    def __init__(
+        self, sync_form: NormalForm, async_form: NormalForm, machinery: frozenset[str], helper_calls: dict[str, frozenset[str]]
+    ):
         self.forms = {"sync": sync_form, "async": async_form}
+        # Names each twin calls through the functions of its class or module it calls.
+        self.helper_calls = helper_calls
         self.parameters = {"sync": set(sync_form.parameters), "async": set(async_form.parameters)}
         self.locals = {side: _locals(form.body) - self.parameters[side] for side, form in self.forms.items()}
         # Locals holding an object the twin made itself (a list, a dict): changing it is not an
@@ -259,6 +267,14 @@ class _Classifier:
                 return EFFECT
         return None
 
+    def _split_condition(self, combined: ast.expr | None, part: ast.expr | None, side: str) -> bool:
+        """`return a or b` where the other twin returns early on `a` and then `return b`: the
+        same result, the condition split in two."""
+        if not isinstance(combined, ast.BoolOp) or part is None:
+            return False
+        rest = [v for v in combined.values if dump(v) != dump(part)]
+        return len(rest) < len(combined.values) and all(dump(a) in self.atoms[side] for v in rest for a in _atoms(v))
+
     def _guard(self, node: ast.If | ast.While, side: str) -> bool:
         if is_form_test(node.test) or self._machinery(node.test):
             return False
@@ -288,14 +304,27 @@ class _Classifier:
             node = node.func if isinstance(node, ast.Call) else node.value
         return node
 
+    def _without_own_inputs(self, node: ast.AST, side: str) -> ast.AST:
+        if isinstance(node, ast.BoolOp):
+            kept = [v for v in node.values if not self._own_parameter(v, side)]
+            if len(kept) == 1:
+                return kept[0]
+        return node
+
     def _own_parameter(self, node: ast.AST, side: str) -> bool:
         other = "async" if side == "sync" else "sync"
         return isinstance(node, ast.Name) and node.id in self.parameters[side] and node.id not in self.parameters[other]
 
-    def _arguments(self, call: ast.Call, side: str) -> tuple[list[str], list[str]]:
-        args = [dump(a) for a in call.args if not self._own_parameter(a, side)]
-        keywords = sorted(f"{k.arg}={dump(k.value)}" for k in call.keywords if not self._own_parameter(k.value, side))
-        return args, keywords
+    def _other_arguments(self, sync_call: ast.Call, async_call: ast.Call) -> bool:
+        """Whether the same function gets other arguments, inputs only one twin takes aside."""
+        sync_args = [a for a in sync_call.args if not self._own_parameter(a, "sync")]
+        async_args = [a for a in async_call.args if not self._own_parameter(a, "async")]
+        sync_keywords = {k.arg: k.value for k in sync_call.keywords if not self._own_parameter(k.value, "sync")}
+        async_keywords = {k.arg: k.value for k in async_call.keywords if not self._own_parameter(k.value, "async")}
+        if len(sync_args) != len(async_args) or sync_keywords.keys() != async_keywords.keys():
+            return True
+        pairs = [*zip(sync_args, async_args), *((sync_keywords[k], async_keywords[k]) for k in sync_keywords)]
+        return any(self._material(a, b) for a, b in pairs)
 
     @staticmethod
     def _wraps_with_settings(outer: ast.Call, inner: ast.Call) -> bool:
@@ -318,8 +347,12 @@ class _Classifier:
             return False
         if isinstance(target, ast.Starred):
             return self._visible(target.value, side)
-        root = self._root(target)
-        return not (isinstance(root, ast.Name) and root.id in self.owned[side])
+        node = target
+        while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
+            if isinstance(node, ast.Call) and _makes_object(node):
+                return False  # an object the twin made (read where its name was used)
+            node = node.func if isinstance(node, ast.Call) else node.value
+        return not (isinstance(node, ast.Name) and node.id in self.owned[side])
 
     def _effect_call(self, call: ast.Call, side: str, *, used: bool) -> bool:
         """A call that changes something the caller can see, and that the other twin does not
@@ -328,6 +361,8 @@ class _Classifier:
             return False
         other = "async" if side == "sync" else "sync"
         name = _called(call)
+        if name in self.helper_calls[other]:
+            return False  # the other twin makes it through a helper
         return not any(
             isinstance(n, ast.Call) and _called(n) == name and not self._material(n, call)
             for n in (m for s in self.forms[other].body for m in ast.walk(s))
@@ -336,7 +371,7 @@ class _Classifier:
     def _effect_kind(self, call: ast.Call, side: str, *, used: bool) -> bool:
         func = call.func
         name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
-        if self._machinery(func) or name in ("sleep",):
+        if self._machinery(func) or name in ("sleep",) or (isinstance(func, ast.Name) and name in _READING_BUILTINS):
             return False
         if used:
             return name in WRITE_METHODS and not self._local_receiver(func, side)
@@ -345,8 +380,14 @@ class _Classifier:
         return isinstance(func, (ast.Name, ast.Call))
 
     def _local_receiver(self, func: ast.Attribute, side: str) -> bool:
-        root = self._root(func.value)
-        return isinstance(root, ast.Name) and root.id in self.owned[side] or isinstance(root, (ast.List, ast.Dict, ast.Set, ast.Constant, ast.JoinedStr))
+        """A method called on an object the twin made itself: a container, an instance it
+        constructed (`requests.Session()`, read where the name was used)."""
+        node = func.value
+        while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
+            if isinstance(node, ast.Call) and _makes_object(node):
+                return True
+            node = node.func if isinstance(node, ast.Call) else node.value
+        return isinstance(node, ast.Name) and node.id in self.owned[side] or isinstance(node, (ast.List, ast.Dict, ast.Set, ast.Constant, ast.JoinedStr))
 
     # -- statements that are there on both sides, changed --
 
@@ -361,25 +402,35 @@ class _Classifier:
             return self._material(_shallow(sync_piece), _shallow(async_piece))
         return self._material(sync_piece, async_piece)
 
+    def differs_only_in_values(self, sync_piece: ast.AST, async_piece: ast.AST) -> bool:
+        """Whatever differs that matters is in values read from assignments: the same statement,
+        fed other data."""
+        first, second = (
+            (sync_piece.test, async_piece.test) if isinstance(sync_piece, (ast.If, ast.While))
+            else (_shallow(sync_piece), _shallow(async_piece)) if isinstance(sync_piece, ast.stmt) and _compound(sync_piece)
+            else (sync_piece, async_piece)
+        )
+        test = isinstance(sync_piece, (ast.If, ast.While))
+        material = [(a, b) for a, b, role in _deltas(first, second, "value") if (test and a is first) or self._delta_matters(a, b, role, test)]
+        return bool(material) and all(hasattr(a, "origin") or hasattr(b, "origin") for a, b in material)
+
     def changed_difference(self, sync_stmt: ast.AST, async_stmt: ast.AST) -> Difference | None:
         kind = self.changed(sync_stmt, async_stmt)
         if kind is None:
             return None
-        # Where the difference sits in a value read from an assignment, show the assignments.
+        # Where the difference sits in a value read from an assignment, show the assignments:
+        # a value computed from other data, wherever it is used.
         delta = self.first_material(sync_stmt, async_stmt)
-        if delta is not None:
-            shown = [getattr(n, "origin", None) for n in delta]
-            if all(isinstance(n, ast.stmt) for n in shown) and kind != GUARD:
-                return Difference(VALUE if kind == VALUE else kind, shown[0], shown[1])
-            if all(isinstance(n, ast.stmt) for n in shown):
-                return Difference(kind, shown[0], shown[1])
+        if delta is not None and any(hasattr(n, "origin") for n in delta):
+            shown = [getattr(n, "origin", statement) for n, statement in zip(delta, (sync_stmt, async_stmt))]
+            return Difference(VALUE, *shown)
         return Difference(kind, sync_stmt, async_stmt)
 
     def first_material(self, sync_stmt: ast.AST, async_stmt: ast.AST) -> tuple[ast.AST, ast.AST] | None:
         test = isinstance(sync_stmt, (ast.If, ast.While))
         first, second = (sync_stmt.test, async_stmt.test) if test and isinstance(async_stmt, (ast.If, ast.While)) else (sync_stmt, async_stmt)
         for a, b, role in _deltas(first, second, "value"):
-            if self._delta_matters(a, b, role, test):
+            if (test and a is first) or self._delta_matters(a, b, role, test):
                 return a, b
         return None
 
@@ -389,6 +440,8 @@ class _Classifier:
         if isinstance(sync_stmt, ast.Return) and isinstance(async_stmt, ast.Return):
             if _shapes_differ(_shape(sync_stmt.value), _shape(async_stmt.value)):
                 return RETURN
+            if self._split_condition(sync_stmt.value, async_stmt.value, "async") or self._split_condition(async_stmt.value, sync_stmt.value, "sync"):
+                return None
             return VALUE if self._material(sync_stmt.value, async_stmt.value) else None
         if type(sync_stmt) is not type(async_stmt):
             kinds = [k for k in (self.one_sided(sync_stmt, "sync"), self.one_sided(async_stmt, "async")) if k]
@@ -401,6 +454,12 @@ class _Classifier:
             return EXCEPTION
         if isinstance(sync_stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             return None
+        if (
+            getattr(sync_stmt, "bound", False)
+            and getattr(async_stmt, "bound", False)
+            and not any(isinstance(n, ast.Call) and self._effect_call(n, "sync", used=True) for n in ast.walk(sync_stmt.value))
+        ):
+            return None  # a local's value: compared where it is read
         if not self._material(sync_stmt, async_stmt):
             return None
         if self.one_sided(sync_stmt, "sync") == EFFECT or self.one_sided(async_stmt, "async") == EFFECT:
@@ -410,12 +469,13 @@ class _Classifier:
     def _material(self, first: ast.AST | None, second: ast.AST | None, *, test: bool = False) -> bool:
         if first is None or second is None:
             return first is not second
-        return any(self._delta_matters(a, b, role, test) for a, b, role in _deltas(first, second, "value"))
+        # A whole test that differs (`if results` for `if chunk_size is None`) is another check.
+        return any(
+            (test and a is first) or self._delta_matters(a, b, role, test) for a, b, role in _deltas(first, second, "value")
+        )
 
     def _delta_matters(self, first: ast.AST, second: ast.AST, role: str, test: bool) -> bool:
         """Whether one place where two statements differ changes what they do."""
-        if hasattr(first, "origin") and hasattr(second, "origin"):
-            return False  # values read from assignments, which are compared themselves
         if role in ("callee", "receiver"):
             return False  # another API for the step, each side's own object
         if role == "target" and not (_prefix_of(first, second) or _prefix_of(second, first)):
@@ -426,6 +486,9 @@ class _Classifier:
             return True
         if self._own_parameter(first, "sync") or self._own_parameter(second, "async"):
             return False  # an input only one twin takes (`page` where the other reads `self.page`)
+        reduced = (self._without_own_inputs(first, "sync"), self._without_own_inputs(second, "async"))
+        if reduced != (first, second):
+            return self._material(*reduced, test=test)  # `page or self.page` where the other reads `self.page`
         if isinstance(first, ast.Name) and isinstance(second, ast.Name):
             # Each twin names its own locals; another parameter is another input.
             return first.id in self.parameters["sync"] and second.id in self.parameters["async"]
@@ -434,12 +497,15 @@ class _Classifier:
         ):
             return False  # a local of one twin (a loop variable): what it holds is compared where it is set
         if type(first) is not type(second):
-            return _contains(first, second) or _contains(second, first) or test
+            # One wraps the other, or both read data (an attribute, a condition) differently;
+            # a call against anything else is another API for the step.
+            calls = isinstance(first, ast.Call) or isinstance(second, ast.Call)
+            return _contains(first, second) or _contains(second, first) or test or not calls
         if isinstance(first, ast.Call):
             if dump(first.func) == dump(second.func):
                 # The same call with other arguments, unless the only others are inputs one twin
                 # alone takes.
-                return self._arguments(first, "sync") != self._arguments(second, "async")
+                return self._other_arguments(first, second)
             # Another call: another API for the step, unless one wraps the other with settings
             # of its own (`run_coroutine_threadsafe(c, loop).result(timeout=t)` around `c`).
             return self._wraps_with_settings(first, second) or self._wraps_with_settings(second, first)
@@ -499,20 +565,50 @@ def _locals(body: list[ast.stmt]) -> set[str]:
 
 
 _CONTAINERS = frozenset({"list", "dict", "set", "defaultdict", "OrderedDict", "Counter", "deque"})
+# Builtins that only read (`getattr(user, "pk")` as a statement loads a lazy object, no more).
+_READING_BUILTINS = frozenset(
+    "getattr hasattr isinstance issubclass len str repr int float bool list tuple dict set frozenset sorted"
+    " min max sum any all iter next id type callable vars dir format".split()
+)
+
+
+def _makes_object(call: ast.Call) -> bool:
+    """`list()`, `dict()`, `Session()`, `requests.Session()`: a new object (a class is named
+    with a capital)."""
+    func = call.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    return name in _CONTAINERS or name[:1].isupper()
 
 
 def _owned(body: list[ast.stmt]) -> set[str]:
-    """Locals assigned a container the twin makes: `results = []`, `data = {...}`."""
-    found = set()
-    for node in (n for s in body for n in ast.walk(s)):
-        if isinstance(node, ast.Assign):
-            value = node.value
+    """Locals holding an object the twin makes: `results = []`, `data = {...}`,
+    `session = requests.Session()`, `with ThreadPoolExecutor() as pool`, and what a method of
+    such an object returns (`future = pool.submit(...)`)."""
+    found: set[str] = set()
+    nodes = [n for s in body for n in ast.walk(s)]
+    for _ in range(3):  # what an owned object's method returns is owned in turn
+        before = len(found)
+        for node in nodes:
+            if isinstance(node, ast.Assign):
+                value, targets = node.value, node.targets
+            elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+                value, targets = node.context_expr, [node.optional_vars]
+            else:
+                continue
             made = isinstance(value, (ast.List, ast.Dict, ast.Set, ast.ListComp, ast.DictComp, ast.SetComp)) or (
-                isinstance(value, ast.Call) and getattr(value.func, "id", None) in _CONTAINERS
+                isinstance(value, ast.Call) and (_makes_object(value) or _root_name(value.func) in found)
             )
             if made:
-                found |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+                found |= {t.id for t in targets if isinstance(t, ast.Name)}
+        if len(found) == before:
+            break
     return found
+
+
+def _root_name(node: ast.expr) -> str | None:
+    while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node.id if isinstance(node, ast.Name) else None
 
 
 def _tests(body: list[ast.stmt]) -> list[ast.expr]:
@@ -639,9 +735,15 @@ def _form_wrapper_of(outer: ast.AST, inner: ast.AST) -> bool:
     return any(dump(o) == dump(inner) for o in operands)
 
 
-def differences(pair: TwinPair, sync_form: NormalForm, async_form: NormalForm, machinery: frozenset[str]) -> list[Difference]:
+def differences(
+    pair: TwinPair,
+    sync_form: NormalForm,
+    async_form: NormalForm,
+    machinery: frozenset[str],
+    helper_calls: dict[str, frozenset[str]] | None = None,
+) -> list[Difference]:
     """What changes behaviour between the two normal forms, most important first."""
-    classifier = _Classifier(sync_form, async_form, machinery)
+    classifier = _Classifier(sync_form, async_form, machinery, helper_calls or {"sync": frozenset(), "async": frozenset()})
     found: list[Difference] = []
     found += _parameter_differences(pair, sync_form, async_form)
     aligned = align(sync_form.body, async_form.body, lambda a, b: not classifier._material(a, b, test=True))
@@ -652,7 +754,9 @@ def differences(pair: TwinPair, sync_form: NormalForm, async_form: NormalForm, m
     changed: list[tuple[ast.AST, ast.AST]] = []
     for matches in (
         lambda a, b: _piece_key(a) == _piece_key(b),
-        lambda a, b: type(a) is type(b) and not classifier.differs(a, b),
+        lambda a, b: type(a) is type(b) and (_compound(a) or _key(a) == _key(b)) and not classifier.differs(a, b),
+        # The same statement with a value read from an assignment computed otherwise.
+        lambda a, b: type(a) is type(b) and (_compound(a) or _key(a) == _key(b)) and classifier.differs_only_in_values(a, b),
         lambda a, b: type(a) is type(b) and isinstance(a, ast.stmt) and not _compound(a) and _key(a) == _key(b),
     ):
         unmatched = []
@@ -679,7 +783,14 @@ def differences(pair: TwinPair, sync_form: NormalForm, async_form: NormalForm, m
             difference = classifier.changed_difference(sync_stmt, async_stmt)
             if difference is not None:
                 found.append(difference)
-    found.sort(key=lambda d: KINDS.index(d.kind))
+    def read_through_a_helper(difference: Difference) -> bool:
+        return any(
+            node is not None and hasattr(node, "lineno") and not function.lineno <= node.lineno <= function.end_lineno
+            for node, function in ((difference.sync, pair.sync), (difference.async_, pair.async_))
+        )
+
+    # The most important kind first; within a kind, what the twins' own lines do first.
+    found.sort(key=lambda d: (KINDS.index(d.kind), read_through_a_helper(d)))
     if pair.is_protocol:
         # `__exit__`/`__aexit__` and the like do what their statement needs: only effects count.
         found = [d for d in found if d.kind == EFFECT]

@@ -245,7 +245,9 @@ class Normaliser(ast.NodeTransformer):
 
     # -- statements ---------------------------------------------------------------------------
 
-    def body(self, body: list[ast.stmt]) -> list[ast.stmt]:
+    def body(self, body: list[ast.stmt], *, always_runs: bool = False) -> list[ast.stmt]:
+        """A block in normal form.  Names bound in it are read as their values after it only
+        when it `always_runs` (a `with` or `try` body), not after an `if` or a loop."""
         helpers = _helpers(body)
         saved = dict(self.substitutions)
         kept: list[ast.stmt] = []
@@ -280,7 +282,8 @@ class Normaliser(ast.NodeTransformer):
                     continue  # an identical check twice in a row (double-checked locking) is one
                 kept.append(new)
                 self._bind(new, following)
-        self.substitutions = {n: b for n, b in saved.items() if self.substitutions.get(n) is b}
+        if not always_runs:
+            self.substitutions = {n: b for n, b in saved.items() if self.substitutions.get(n) is b}
         kept = _collapse_branches(kept)
         kept = _loops_as_comprehensions(kept)
         return kept
@@ -296,15 +299,13 @@ class Normaliser(ast.NodeTransformer):
         if not isinstance(call, ast.Call) or len(self.inlined) >= 8:
             return None
         func = call.func
-        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in ("self", "cls"):
-            name, method = func.attr, True
-        elif isinstance(func, ast.Name) and func.id not in self.variables:
-            name, method = func.id, False
-        else:
+        key = _callee_key(func)
+        if key is None or (isinstance(func, ast.Name) and func.id in self.variables):
             return None
+        name, method = key
         if name in self.other_called or name in self.inlined:
             return None
-        if strip_word(name, _TWIN_WORDS[self.side]) != name:
+        if strip_word(name.removeprefix(SUPER), _TWIN_WORDS[self.side]) != name.removeprefix(SUPER):
             return None  # what only this world needs (`_check_async_support()`): not a step
         function = self.callee(name, method)
         if function is None:
@@ -351,6 +352,7 @@ class Normaliser(ast.NodeTransformer):
             binding = _Binding(_from(clone(item), statement))
             self.substitutions[name] = binding
             made.append(binding)
+        statement.bound = True  # its value is compared where it is read
         return made
 
     def statement(self, stmt: ast.stmt, helpers: dict[str, ast.FunctionDef]) -> list[ast.stmt]:
@@ -359,8 +361,8 @@ class Normaliser(ast.NodeTransformer):
             return []
         if isinstance(stmt, ast.Expr):
             value = stmt.value
-            if isinstance(value, ast.Constant):
-                return []  # a string as a comment
+            if not any(isinstance(n, (ast.Call, ast.Await, ast.Yield, ast.YieldFrom)) for n in ast.walk(value)):
+                return []  # a string as a comment, an attribute read to load it: nothing to compare
             if is_logging_call(value) or self._yields_to_loop(value):
                 return []
             if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in helpers:
@@ -397,9 +399,12 @@ class Normaliser(ast.NodeTransformer):
             if self._lazy_resource(stmt):
                 return []
         if isinstance(stmt, ast.Try):
+            if all(isinstance(s, (ast.Import, ast.ImportFrom, ast.Pass)) for s in stmt.body):
+                # `try: import x except ImportError: ...`: an optional dependency, not behaviour.
+                return self.body([*stmt.orelse, *stmt.finalbody])
             stmt.handlers = [h for h in stmt.handlers if not self._reraises_cancellation(h)]
             if not stmt.handlers and not stmt.orelse and not stmt.finalbody:
-                return self.body(stmt.body)
+                return self.body(stmt.body, always_runs=True)
         if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
             popped = _pop_as_delete(stmt)
             if popped is not None:
@@ -447,7 +452,7 @@ class Normaliser(ast.NodeTransformer):
         """A lock (only the async twin needs one for its double-checked locking), and an httpx
         client block read as httpx's module functions."""
         if len(stmt.items) == 1 and is_lock(stmt.items[0].context_expr) and stmt.items[0].optional_vars is None:
-            return self.body(stmt.body)
+            return self.body(stmt.body, always_runs=True)
         return self._http_client_block(stmt)
 
     def _lazy_resource(self, stmt: ast.If) -> bool:
@@ -511,7 +516,7 @@ class Normaliser(ast.NodeTransformer):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name) and node.func.value.id == client.id:
                 node.func = ast.Attribute(_dotted("httpx"), node.func.attr, ast.Load())
                 node.keywords = [*node.keywords, *clone(call.keywords)]
-        return self.body(body)
+        return self.body(body, always_runs=True)
 
     def _call_helper(self, value: ast.expr, helpers: dict[str, ast.FunctionDef]) -> ast.expr:
         """`helper(a)` of a nested helper whose body is `return <expr>`: that expression, its
@@ -631,6 +636,18 @@ class Normaliser(ast.NodeTransformer):
             return ast.copy_location(ast.Expr(ast.YieldFrom(node.iter)), node)
         return node
 
+    def visit_With(self, node: ast.With) -> ast.AST:
+        node.items = [self.visit(item) for item in node.items]
+        node.body = self.body(node.body, always_runs=True)
+        return node
+
+    def visit_Try(self, node: ast.Try) -> ast.AST:
+        node.body = self.body(node.body, always_runs=True)
+        node.handlers = [self.visit(h) for h in node.handlers]
+        node.orelse = self.body(node.orelse)
+        node.finalbody = self.body(node.finalbody, always_runs=True)
+        return node
+
     def visit_If(self, node: ast.If) -> ast.AST:
         """Inside `if x:` (or the `else` of `if not x:`) `x and y` is `y`."""
         node.test = self.visit(node.test)
@@ -693,6 +710,14 @@ class Normaliser(ast.NodeTransformer):
         if called_name(node) in api.SYNC_TO_ASYNC_NAMES | {"async_to_sync"} and len(node.args) == 1 and not node.keywords:
             return self.visit(node.args[0])  # an adapter passed on, not called here
         node = self.generic_visit(node)
+        attribute = _literal_getattr(node)
+        if attribute is not None:
+            return ast.copy_location(attribute, node)
+        if called_name(node) == "dict" and node.args and isinstance(node.args[0], (ast.GeneratorExp, ast.ListComp)):
+            pairs = node.args[0]
+            if isinstance(pairs.elt, ast.Tuple) and len(pairs.elt.elts) == 2:
+                # dict((k, v) for ...) is {k: v for ...}
+                node.args[0] = ast.copy_location(ast.DictComp(*pairs.elt.elts, pairs.generators), pairs)
         session_read = _session_read(node)
         if session_read is not None:
             return ast.copy_location(session_read, node)
@@ -702,14 +727,25 @@ class Normaliser(ast.NodeTransformer):
         node.keywords = sorted(node.keywords, key=lambda k: (k.arg is None, k.arg or ""))
         return node
 
+    def _signature_of(self, name: str, functions: dict[str, Function]) -> Function | None:
+        """The function a call calls.  On the async side a twin's name was translated to the
+        sync one, but the call passes the async twin's arguments: where the twins' parameters
+        differ in more than their names (an input only the async twin takes), by its own."""
+        function = functions.get(name)
+        if self.side == "async" and function is not None:
+            twin = next((a for a, s in self.names.own_twins.items() if s == name and a in functions), None)
+            if twin is not None and len(functions[twin].args.args) != len(function.args.args):
+                return functions[twin]
+        return function
+
     def _by_keyword(self, node: ast.Call) -> ast.Call:
         """A call of a function of this class or module passes its arguments by name, so
         `f(user, obj)` and `f(user, obj=obj)` read alike."""
         func, function, skip = node.func, None, 0
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in ("self", "cls"):
-            function, skip = self.siblings.get(func.attr), 1
+            function, skip = self._signature_of(func.attr, self.siblings), 1
         elif isinstance(func, ast.Name):
-            function = self.module_functions.get(func.id)
+            function = self._signature_of(func.id, self.module_functions)
         if function is None or any(isinstance(a, ast.Starred) for a in node.args):
             return node
         if "staticmethod" in decorator_names(function):
@@ -926,14 +962,27 @@ def _substitute(tree: ast.expr, name: str, value: ast.expr) -> ast.expr:
     return Substitute().visit(tree)
 
 
+def _literal_getattr(call: ast.Call) -> ast.expr | None:
+    """`getattr(x, "name")` is `x.name`."""
+    if (
+        isinstance(call.func, ast.Name)
+        and call.func.id == "getattr"
+        and len(call.args) == 2
+        and not call.keywords
+        and isinstance(call.args[1], ast.Constant)
+        and isinstance(call.args[1].value, str)
+        and call.args[1].value.isidentifier()
+    ):
+        return ast.Attribute(call.args[0], call.args[1].value, ast.Load())
+    return None
+
+
 def _is_session(node: ast.expr) -> bool:
-    while isinstance(node, (ast.Attribute, ast.Subscript)):
-        if isinstance(node, ast.Attribute) and "session" in node.attr.lower():
-            return True
-        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and node.slice.value == "session":
-            return True
-        node = node.value
-    return isinstance(node, ast.Name) and "session" in node.id.lower()
+    """`request.session`, `self.session`, `scope["session"]`: Django's session (a local named
+    `session` may as well be an HTTP client's)."""
+    if isinstance(node, ast.Attribute):
+        return node.attr in ("session", "_session")
+    return isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and node.slice.value == "session"
 
 
 def _session_read(call: ast.Call) -> ast.expr | None:
@@ -1083,27 +1132,52 @@ def normal_forms(
 
 
 def _reached(function: ast.AST, callee: Callable[[str, bool], ast.FunctionDef | None], depth: int = 2) -> frozenset[str]:
-    """The names a function uses, and those of the class's and module's functions it calls
-    (two calls deep)."""
-    found = set(_used_names(function))
+    """The names a function uses and the functions of its class and module it calls (its
+    base's as `super().name`), and theirs, two calls deep."""
+    found = set()
+    for node in (function, *reached_functions(function, callee, depth)):
+        found |= _used_names(node)
+        found |= {key[0] for n in ast.walk(node) if isinstance(n, ast.Call) for key in [_callee_key(n.func)] if key is not None}
+    return frozenset(found)
+
+
+SUPER = "super()."
+
+
+def _callee_key(func: ast.expr) -> tuple[str, bool] | None:
+    """(name, is a method) of a call of the class's or module's own function: `self.name`,
+    `cls.name`, `name`, and `super().name` as "super().name"."""
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in ("self", "cls"):
+        return func.attr, True
+    if (
+        isinstance(func, ast.Attribute)
+        and isinstance(func.value, ast.Call)
+        and isinstance(func.value.func, ast.Name)
+        and func.value.func.id == "super"
+    ):
+        return SUPER + func.attr, True
+    if isinstance(func, ast.Name):
+        return func.id, False
+    return None
+
+
+def reached_functions(
+    function: ast.AST, callee: Callable[[str, bool], ast.FunctionDef | None], depth: int = 2
+) -> list[ast.AST]:
+    """The class's and module's functions a function calls, two calls deep."""
+    found: list[ast.AST] = []
     frontier = [function]
     for _ in range(depth):
         reached = []
         for node in (n for f in frontier for n in ast.walk(f)):
-            if isinstance(node, ast.Call):
-                func = node.func
-                if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in ("self", "cls"):
-                    target = callee(func.attr, True)
-                elif isinstance(func, ast.Name):
-                    target = callee(func.id, False)
-                else:
-                    continue
-                if target is not None and target is not function:
+            key = _callee_key(node.func) if isinstance(node, ast.Call) else None
+            if key is not None:
+                target = callee(*key)
+                if target is not None and target is not function and all(target is not f for f in found):
                     reached.append(target)
-        for target in reached:
-            found |= _used_names(target)
+        found += reached
         frontier = reached
-    return frozenset(found)
+    return found
 
 
 def _used_names(function: ast.AST) -> frozenset[str]:

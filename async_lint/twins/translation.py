@@ -60,6 +60,7 @@ class Names:
     # async name → sync name for the twin pairs defined in this file.
     own_twins: dict[str, str] = field(default_factory=dict)
     module_functions: dict[str, Function] = field(default_factory=dict)
+    module_classes: dict[str, ast.ClassDef] = field(default_factory=dict)
 
     @classmethod
     def of(cls, tree: ast.Module, imports: dict[str, str], patterns: Iterable[str]) -> "Names":
@@ -69,7 +70,8 @@ class Names:
             for pair in find_pairs(body, owner, patterns):
                 own[pair.async_.name] = pair.sync.name
         functions = {s.name: s for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))}
-        return cls(imports, patterns, own, functions)
+        classes = {s.name: s for s in tree.body if isinstance(s, ast.ClassDef)}
+        return cls(imports, patterns, own, functions, classes)
 
     def qualname(self, node: ast.expr, local: dict[str, str] | None = None) -> str | None:
         """Through the function's own imports (`local`) first, then the module's."""
