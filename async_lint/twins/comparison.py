@@ -188,23 +188,27 @@ def _align_handlers(sync_stmt: ast.stmt, async_stmt: ast.stmt, same_check) -> li
 # -- pieces of one-sided statements ------------------------------------------------------------------
 
 
-def _pieces(node: ast.AST, nested: bool = False) -> list[ast.AST]:
+def _pieces(node: ast.AST, nested: bool = False, form: bool = False) -> list[ast.AST]:
     """A one-sided statement as the pieces that can have moved: a simple statement whole, a
     compound one as its header (the node itself) and the pieces of its blocks.  Pieces from a
-    nested function are marked `nested` (its `return` is not the twin's)."""
+    nested function are marked `nested` (its `return` is not the twin's), pieces under a check
+    of which world a value belongs to (`if iscoroutine(response): raise ...`) `form`."""
     if nested:
         node.nested = True
+    if form:
+        node.form = True
     if not isinstance(node, ast.stmt) or not _compound(node) or isinstance(node, ast.ClassDef):
         if isinstance(node, ast.ExceptHandler):
             return [node, *(p for s in node.body for p in _pieces(s, nested))]
         return [node]
     inner = nested or isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    form = form or (isinstance(node, (ast.If, ast.While)) and is_form_test(node.test))
     pieces: list[ast.AST] = [node]
     for name in _BLOCKS:
         for stmt in getattr(node, name, []) or []:
-            pieces += _pieces(stmt, inner)
+            pieces += _pieces(stmt, inner, form)
     for handler in getattr(node, "handlers", []) or []:
-        pieces += [handler, *(p for s in handler.body for p in _pieces(s, inner))]
+        pieces += [handler, *(p for s in handler.body for p in _pieces(s, inner, form))]
     return pieces
 
 
@@ -233,10 +237,14 @@ class _Classifier:
 
     def one_sided(self, node: ast.AST, side: str) -> str | None:
         """The kind of difference a piece found on one side only makes, or None."""
+        if getattr(node, "form", False):
+            return None  # how one world adapts a value of the other
         if isinstance(node, ast.ExceptHandler):
             return None if _reraises(node) else EXCEPTION
         if isinstance(node, (ast.If, ast.While)):
-            return GUARD if self._guard(node, side) else None
+            if self._guard(node, side):
+                return GUARD
+            return PARAMETER if self._fills_in_input(node, side) else None
         if isinstance(node, (ast.With, ast.AsyncWith)):
             return EFFECT if any(self._transactional(item.context_expr) for item in node.items) else None
         if isinstance(node, ast.Raise):
@@ -266,6 +274,15 @@ class _Classifier:
             if value is not None and any(isinstance(n, ast.Call) and self._effect_call(n, side, used=True) for n in ast.walk(value)):
                 return EFFECT
         return None
+
+    def _fills_in_input(self, node: ast.If | ast.While, side: str) -> bool:
+        """`if factory is None: factory = Default`: one twin gives an input both take a value
+        the other leaves as it is."""
+        shared = self.parameters["sync"] & self.parameters["async"]
+        return isinstance(node, ast.If) and any(
+            isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id in shared for t in stmt.targets)
+            for stmt in [*node.body, *node.orelse]
+        )
 
     def _split_condition(self, combined: ast.expr | None, part: ast.expr | None, side: str) -> bool:
         """`return a or b` where the other twin returns early on `a` and then `return b`: the
@@ -363,8 +380,10 @@ class _Classifier:
         name = _called(call)
         if name in self.helper_calls[other]:
             return False  # the other twin makes it through a helper
+        # A counterpart fed other values is a counterpart: those values are found where they are
+        # computed.
         return not any(
-            isinstance(n, ast.Call) and _called(n) == name and not self._material(n, call)
+            isinstance(n, ast.Call) and _called(n) == name and not self._material(n, call, outside_values=True)
             for n in (m for s in self.forms[other].body for m in ast.walk(s))
         )
 
@@ -373,11 +392,21 @@ class _Classifier:
         name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
         if self._machinery(func) or name in ("sleep",) or (isinstance(func, ast.Name) and name in _READING_BUILTINS):
             return False
+        if name in _TIDYING and isinstance(func, ast.Attribute) and self._own_object(func.value, side):
+            return False  # each twin closes what it opened itself
         if used:
             return name in WRITE_METHODS and not self._local_receiver(func, side)
         if isinstance(func, ast.Attribute):
             return not self._local_receiver(func, side) or name in WRITE_METHODS and not _is_builtin_container_method(name)
         return isinstance(func, (ast.Name, ast.Call))
+
+    def _own_object(self, node: ast.expr, side: str) -> bool:
+        """An object the twin obtained itself: a local (or a value read from one), not an
+        input, `self` or a module name."""
+        if hasattr(node, "origin"):
+            return True
+        root = _root_name(node)
+        return root is not None and root in self.locals[side]
 
     def _local_receiver(self, func: ast.Attribute, side: str) -> bool:
         """A method called on an object the twin made itself: a container, an instance it
@@ -466,12 +495,18 @@ class _Classifier:
             return EFFECT
         return VALUE
 
-    def _material(self, first: ast.AST | None, second: ast.AST | None, *, test: bool = False) -> bool:
+    def _material(
+        self, first: ast.AST | None, second: ast.AST | None, *, test: bool = False, outside_values: bool = False
+    ) -> bool:
+        """Whether two statements (or expressions) differ in something that matters; with
+        `outside_values`, leaving aside values read from assignments."""
         if first is None or second is None:
             return first is not second
         # A whole test that differs (`if results` for `if chunk_size is None`) is another check.
         return any(
-            (test and a is first) or self._delta_matters(a, b, role, test) for a, b, role in _deltas(first, second, "value")
+            ((test and a is first) or self._delta_matters(a, b, role, test))
+            and not (outside_values and (hasattr(a, "origin") or hasattr(b, "origin")))
+            for a, b, role in _deltas(first, second, "value")
         )
 
     def _delta_matters(self, first: ast.AST, second: ast.AST, role: str, test: bool) -> bool:
@@ -565,6 +600,7 @@ def _locals(body: list[ast.stmt]) -> set[str]:
 
 
 _CONTAINERS = frozenset({"list", "dict", "set", "defaultdict", "OrderedDict", "Counter", "deque"})
+_TIDYING = frozenset({"close", "aclose", "shutdown", "cancel", "terminate", "kill", "release"})
 # Builtins that only read (`getattr(user, "pk")` as a statement loads a lazy object, no more).
 _READING_BUILTINS = frozenset(
     "getattr hasattr isinstance issubclass len str repr int float bool list tuple dict set frozenset sorted"

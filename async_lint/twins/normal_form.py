@@ -214,7 +214,7 @@ class Normaliser(ast.NodeTransformer):
         self.substitutions: dict[str, _Binding] = {}
         self.renames: dict[str, str] = {}
         # Names that lost the word saying which twin they belong to (`_check_async_support`
-        # → `_check_support`).
+        # → `_check_support`): where only one twin has them, what only its world needs.
         self.stripped: set[str] = set()
         self.truthy: list[str | None] = []  # tests known to hold where a block runs
 
@@ -456,16 +456,19 @@ class Normaliser(ast.NodeTransformer):
         return self._http_client_block(stmt)
 
     def _lazy_resource(self, stmt: ast.If) -> bool:
-        """`if self._lock is None: self._lock = asyncio.Lock()`: a resource one twin creates on
-        first use and the other does not name."""
-        if stmt.orelse or len(stmt.body) != 1 or not isinstance(stmt.body[0], ast.Assign):
+        """`if self._lock is None: self._lock = asyncio.Lock()` (and whatever fills it in): a
+        resource one twin creates on first use and the other does not name (a lock, an async
+        client, a memory the sync twin reaches through a property)."""
+        if stmt.orelse or not stmt.body or not isinstance(stmt.body[0], ast.Assign):
+            return False
+        test = stmt.test
+        if not (isinstance(test, ast.Compare) and isinstance(test.ops[0], ast.Is) and _is_none(test.comparators[0])):
             return False
         target = stmt.body[0].targets[0]
-        name = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", None)
-        if name is None:
+        if ast.unparse(target) != ast.unparse(test.left) or not isinstance(target, (ast.Attribute, ast.Name)):
             return False
-        mentioned = {n.attr if isinstance(n, ast.Attribute) else n.id for n in ast.walk(stmt.test) if isinstance(n, (ast.Attribute, ast.Name))}
-        return name in mentioned and (name not in self.other_names or is_lock(target))
+        name = target.attr if isinstance(target, ast.Attribute) else target.id
+        return name not in self.other_names or is_lock(target)
 
     def _version_shim(self, stmt: ast.If) -> list[ast.stmt] | None:
         """`if hasattr(request, "auser"): <new API> else: <old API>`: the branch for the Django
@@ -564,15 +567,12 @@ class Normaliser(ast.NodeTransformer):
     def _identifier(self, node, name: str, build) -> ast.AST:
         """Names that say which twin they belong to: `self._async_lock`, `AsyncClient`,
         `get_sync_client`."""
-        if self.side == "sync":
-            new = strip_word(name, _TWIN_WORDS["sync"])
-            if new == name and name.startswith("Sync") and name[4:5].isupper():
-                new = name[4:]
-        else:
-            new = strip_word(name, _TWIN_WORDS["async"])
-            for marker in ("Async", "Aio"):
-                if new == name and name.startswith(marker) and name[len(marker) : len(marker) + 1].isupper():
-                    new = name[len(marker) :]
+        # Either twin may name the other world's functions (a sync twin running
+        # `self._call_tool_async()` through `async_to_sync`): both lose both words.
+        new = strip_word(name, _TWIN_WORDS["sync"] | _TWIN_WORDS["async"])
+        for marker in ("Sync", "Async", "Aio"):
+            if new == name and name.startswith(marker) and name[len(marker) : len(marker) + 1].isupper():
+                new = name[len(marker) :]
         if new == name or name in ("sync_to_async", "async_to_sync"):
             return node
         self.stripped.add(new)
@@ -853,7 +853,8 @@ def _from(value: ast.expr, statement: ast.stmt) -> ast.expr:
     """`value`, each of its nodes remembering the assignment it was read from (a finding shows
     that statement, not the one the value was substituted into)."""
     for node in ast.walk(value):
-        node.origin = statement  # type: ignore[attr-defined]
+        if not hasattr(node, "origin"):  # a value read from an earlier assignment keeps its own
+            node.origin = statement  # type: ignore[attr-defined]
     return value
 
 
@@ -1127,7 +1128,8 @@ def normal_forms(
     sync_form = sync_side.run(sync, None)
     declared = [a.arg for a in (*sync.args.posonlyargs, *sync.args.args, *sync.args.kwonlyargs)]
     async_form = async_side.run(async_in_sync_form, declared)
-    machinery = (async_side.stripped - _used_names(sync)) | (sync_side.stripped - _used_names(async_in_sync_form))
+    in_both = _used_names(ast.Module(sync_form.body, [])) & _used_names(ast.Module(async_form.body, []))
+    machinery = (sync_side.stripped | async_side.stripped) - in_both
     return sync_form, async_form, frozenset(machinery)
 
 

@@ -82,6 +82,7 @@ def _cut(text: str, start: int, end: int, limit: int) -> str:
 # (one side only, both sides differently)
 _WORDS = {
     GUARD: ("checks", "The twins check differently"),
+    PARAMETER: ("fills in an input:", "The twins take their inputs differently"),
     EXCEPTION: ("raises", "The twins raise differently"),
     EFFECT: ("runs", "The twins write differently"),
     RETURN: ("returns", "The twins return differently"),
@@ -114,7 +115,7 @@ def _shown(lines: list[str], node: ast.AST) -> str:
 def sentence(difference: Difference, lines: list[str], limit: int, *, where: bool = True) -> str:
     """One difference in words: "Only the sync twin checks `...` (line 12)"; without `where`,
     no line numbers (the first line of a finding)."""
-    if difference.kind == PARAMETER:
+    if difference.kind == PARAMETER and difference.detail:
         return difference.detail
     if difference.sync is not None and difference.async_ is not None:
         sync_text, async_text = _focus(_shown(lines, difference.sync), _shown(lines, difference.async_), limit)
@@ -138,7 +139,7 @@ def describe(comparison: Comparison, lines: list[str]) -> tuple[str, tuple[str, 
     while len(message) > FIRST_LINE and limit > 16:
         limit -= 4
         message = sentence(first, lines, limit, where=False)
-    notes = [] if first.kind == PARAMETER else [sentence(first, lines, 200)]
+    notes = [] if first.detail else [sentence(first, lines, 200)]
     notes += [sentence(d, lines, 72) for d in others[:5]]
     if len(others) > 5:
         notes.append(f"and {len(others) - 5} more differences (`async-lint twins --diff` shows both twins in compared form)")

@@ -221,10 +221,11 @@ class _Translator:
 
     def replace(self, start: int, end: int, text: str) -> None:
         """Replace a span; in reading mode the span's line breaks stay, so lines keep their
-        numbers (the brackets the rewrites keep make that valid)."""
+        numbers (inside the brackets the rewrites keep: after an opening one, before a closing
+        one)."""
         if not self.writing:
             breaks = "".join(re.findall(r"\r\n|\r|\n", self.source.text[start:end]))
-            text += breaks
+            text = breaks + text if text.startswith(")") else text + breaks
         self.edits.append(Edit(start, end, text))
 
     def drop_keyword(self, node: ast.AST, keyword: re.Pattern) -> None:
@@ -398,14 +399,16 @@ class _Translator:
                 self.refuse("run_in_executor on an executor")
             skip = 1
         if skip is not None:
+            # `(f)(args)`: the brackets keep a callable written over several lines one expression.
             wrapped = node.args[skip]
             rest = [*node.args[skip + 1 :], *node.keywords]
-            self.replace(self.start(node), self.start(wrapped), "")
+            bare = self.writing and isinstance(wrapped, (ast.Name, ast.Attribute))
+            self.replace(self.start(node), self.start(wrapped), "" if bare else "(")
             if rest:
                 first = min(rest, key=lambda n: (n.lineno, n.col_offset))
-                self.replace(self.end(wrapped), self.start(first), "(")
+                self.replace(self.end(wrapped), self.start(first), "(" if bare else ")(")
             else:
-                self.replace(self.end(wrapped), self.end(node), "()")
+                self.replace(self.end(wrapped), self.end(node), "()" if bare else ")()")
             self.translated.add(id(node))
             return
         if qualname in api.ASYNC_FUNCTION_NAMES:
