@@ -112,14 +112,16 @@ def _base_method(owner: ast.ClassDef | None, name: str, names: Names) -> ast.AST
     return None
 
 
-def _called_names(function: ast.AST) -> frozenset[str]:
+def _called_names(function: ast.AST) -> frozenset[tuple[str, str]]:
+    """(method or function name, the object it is called on as written) of each call."""
     found = set()
     for node in ast.walk(function):
         if isinstance(node, ast.Call):
             func = node.func
-            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
-            if name is not None:
-                found.add(name)
+            if isinstance(func, ast.Attribute):
+                found.add((func.attr, ast.unparse(func.value)))
+            elif isinstance(func, ast.Name):
+                found.add((func.id, ""))
     return frozenset(found)
 
 

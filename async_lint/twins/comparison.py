@@ -221,10 +221,11 @@ def _piece_key(node: ast.AST) -> str:
 
 class _Classifier:
     def __init__(
-        self, sync_form: NormalForm, async_form: NormalForm, machinery: frozenset[str], helper_calls: dict[str, frozenset[str]]
+        self, sync_form: NormalForm, async_form: NormalForm, machinery: frozenset[str], helper_calls: dict[str, frozenset[tuple[str, str]]]
     ):
         self.forms = {"sync": sync_form, "async": async_form}
-        # Names each twin calls through the functions of its class or module it calls.
+        # (name, object) of the calls each twin makes through the functions of its class or
+        # module it calls.
         self.helper_calls = helper_calls
         self.parameters = {"sync": set(sync_form.parameters), "async": set(async_form.parameters)}
         self.locals = {side: _locals(form.body) - self.parameters[side] for side, form in self.forms.items()}
@@ -378,13 +379,25 @@ class _Classifier:
             return False
         other = "async" if side == "sync" else "sync"
         name = _called(call)
-        if name in self.helper_calls[other]:
+        receiver = ast.unparse(call.func.value) if isinstance(call.func, ast.Attribute) else ""
+        if (name, receiver) in self.helper_calls[other]:
             return False  # the other twin makes it through a helper
-        # A counterpart fed other values is a counterpart: those values are found where they are
-        # computed.
-        return not any(
-            isinstance(n, ast.Call) and _called(n) == name and not self._material(n, call, outside_values=True)
-            for n in (m for s in self.forms[other].body for m in ast.walk(s))
+        # The other twin makes the call as often (a counterpart fed other values is a
+        # counterpart: those values are found where they are computed).
+        return self._count_like(call, other) < self._count_like(call, side)
+
+    def _count_like(self, call: ast.Call, side: str) -> int:
+        """How often a twin makes a call like `call` (of `call`'s side): the same method of the
+        same object (or of an object each twin made itself), arguments that do not differ."""
+        name = _called(call)
+        own = isinstance(call.func, ast.Attribute) and self._own_object(call.func.value, "sync" if side == "async" else "async")
+        return sum(
+            1
+            for n in (m for s in self.forms[side].body for m in ast.walk(s))
+            if isinstance(n, ast.Call)
+            and _called(n) == name
+            and (dump(n.func) == dump(call.func) or own and isinstance(n.func, ast.Attribute) and self._own_object(n.func.value, side))
+            and not self._material(n, call, outside_values=True)
         )
 
     def _effect_kind(self, call: ast.Call, side: str, *, used: bool) -> bool:
@@ -414,7 +427,9 @@ class _Classifier:
         node = func.value
         while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
             if isinstance(node, ast.Call) and _makes_object(node):
-                return True
+                # An object made here and kept (read where its name was used) is being set up;
+                # one made and thrown away is made for the call (`UserModel().set_password(p)`).
+                return hasattr(node, "origin")
             node = node.func if isinstance(node, ast.Call) else node.value
         return isinstance(node, ast.Name) and node.id in self.owned[side] or isinstance(node, (ast.List, ast.Dict, ast.Set, ast.Constant, ast.JoinedStr))
 
@@ -776,7 +791,7 @@ def differences(
     sync_form: NormalForm,
     async_form: NormalForm,
     machinery: frozenset[str],
-    helper_calls: dict[str, frozenset[str]] | None = None,
+    helper_calls: dict[str, frozenset[tuple[str, str]]] | None = None,
 ) -> list[Difference]:
     """What changes behaviour between the two normal forms, most important first."""
     classifier = _Classifier(sync_form, async_form, machinery, helper_calls or {"sync": frozenset(), "async": frozenset()})
