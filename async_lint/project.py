@@ -12,6 +12,7 @@ import ast
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Callable, Iterable
 
 from . import django_api as api
@@ -304,6 +305,17 @@ class ProjectIndex:
         self._add_reverse_relations()
 
     # -- queries ----------------------------------------------------------------------------
+
+    @cached_property
+    def relation_names(self) -> frozenset[str]:
+        """The attributes through which a model reads one related object (a foreign key, a
+        one-to-one, either way)."""
+        return frozenset(
+            name
+            for model in self.models.values()
+            for name, relation in model.relations.items()
+            if relation.kind in ("fk", "o2o", "reverse_o2o")
+        )
 
     def resolve_class(self, qualname: str | None) -> str | None:
         """A project or built-in class for a qualified name, following package re-exports."""

@@ -24,6 +24,7 @@ from .engine import parse
 from .imports import import_bindings, module_name_for
 from .noqa import noqa_codes
 from .output import display_path
+from .project import ProjectIndex
 from .source import SourceFile, UnreadableSource
 from .twins.presentation import compared_text, describe
 
@@ -64,7 +65,7 @@ class Judged:
         return self.comparison.pair.async_.lineno
 
 
-def judge_file(path: str, settings: TwinSettings) -> list[Judged] | None:
+def judge_file(path: str, settings: TwinSettings, relations: frozenset[str] = frozenset()) -> list[Judged] | None:
     """The pairs of one file; None when it cannot be read or parsed."""
     try:
         with open(path, "rb") as handle:
@@ -77,7 +78,7 @@ def judge_file(path: str, settings: TwinSettings) -> list[Judged] | None:
     if not isinstance(tree, ast.Module):
         return None
     module, is_package = module_name_for(path)
-    file_twins = twins.FileTwins(source, tree, import_bindings(tree, module, is_package), settings)
+    file_twins = twins.FileTwins(source, tree, import_bindings(tree, module, is_package), settings, relations)
     judged = []
     for pair in file_twins.pairs:
         comparison = file_twins.comparison(pair)
@@ -114,6 +115,24 @@ def diff(judged: Judged) -> str:
     )
 
 
+def _model_relations(config, files: list[str]) -> frozenset[str]:
+    """The project's model relations (from the model index over the project root), as ASL501
+    reads them."""
+    texts: dict[str, str] = {}
+    for path in {*files, *discover([str(config.root)], config)}:
+        try:
+            with open(path, "rb") as handle:
+                texts[path] = SourceFile.from_bytes(path, handle.read()).text
+        except (OSError, UnreadableSource):
+            continue
+
+    def parse_path(path: str):
+        tree = parse(SourceFile(path, texts[path]))
+        return (tree, *module_name_for(path)) if isinstance(tree, ast.Module) else None
+
+    return ProjectIndex.build(texts, parse_path, config.twins.patterns).relation_names
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.paths, args.config)
@@ -125,8 +144,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"async-lint: error: no such file or directory: {error}", file=sys.stderr)
         return 2
     judged: list[Judged] = []
+    relations = _model_relations(config, files)
     for path in files:
-        found = judge_file(path, config.twins)
+        found = judge_file(path, config.twins, relations)
         if found is None:
             shown = display_path(path)
             print(f"async-lint: warning: {shown}: cannot be read or parsed; its twins were not checked", file=sys.stderr)

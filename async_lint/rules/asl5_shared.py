@@ -15,7 +15,7 @@ class FileTwinIndex(twins.FileTwins):
     """The file's pairs (`twins.FileTwins`), and which statements each container defines."""
 
     def __init__(self, ctx: Context):
-        super().__init__(ctx.source, ctx.file.tree, ctx.file.imports, ctx.twins)
+        super().__init__(ctx.source, ctx.file.tree, ctx.file.imports, ctx.twins, ctx.file.index.relation_names)
         self._bodies: dict[int, set[int]] = {}  # container → its statements (ids)
 
     def defines(self, container: ast.Module | ast.ClassDef, function: ast.AST) -> bool:

@@ -45,8 +45,11 @@ __all__ = [
 ]
 
 
-def compare(pair: TwinPair, source: SourceFile, names: Names, lines: list[str]) -> Comparison:
-    """The verdict on one pair (see the package doc)."""
+def compare(
+    pair: TwinPair, source: SourceFile, names: Names, lines: list[str], relations: frozenset[str] = frozenset()
+) -> Comparison:
+    """The verdict on one pair (see the package doc).  `relations`: the names of the project's
+    model relations to one object (an async twin sets them to load them before they are read)."""
     if is_test_code(source.path, pair):
         return Comparison(pair, TEST)
     if delegates(pair):
@@ -80,7 +83,7 @@ def compare(pair: TwinPair, source: SourceFile, names: Names, lines: list[str]) 
         side: frozenset().union(*(_called_names(f) for f in reached_functions(function, callee)))
         for side, function in (("sync", pair.sync), ("async", in_sync_form))
     }
-    found = differences(pair, sync_form, async_form, machinery, helper_calls)
+    found = differences(pair, sync_form, async_form, machinery, helper_calls, relations)
     if not found:
         return Comparison(pair, EQUAL, forms=(sync_form, async_form))
     reason = marker_reason(pair, lines)
@@ -128,8 +131,15 @@ def _called_names(function: ast.AST) -> frozenset[tuple[str, str]]:
 class FileTwins:
     """Every pair of one file, by container, each judged on first use."""
 
-    def __init__(self, source: SourceFile, tree: ast.Module, imports: dict[str, str], settings: TwinSettings):
-        self.source, self.tree, self.settings = source, tree, settings
+    def __init__(
+        self,
+        source: SourceFile,
+        tree: ast.Module,
+        imports: dict[str, str],
+        settings: TwinSettings,
+        relations: frozenset[str] = frozenset(),
+    ):
+        self.source, self.tree, self.settings, self.relations = source, tree, settings, relations
         self.names = Names.of(tree, imports, settings.patterns)
         self._comparisons: dict[int, Comparison] = {}
         self._pairs: dict[int, list[TwinPair]] = {}
@@ -151,7 +161,7 @@ class FileTwins:
     def comparison(self, pair: TwinPair) -> Comparison:
         key = id(pair.async_)
         if key not in self._comparisons:
-            self._comparisons[key] = compare(pair, self.source, self.names, self.lines)
+            self._comparisons[key] = compare(pair, self.source, self.names, self.lines, self.relations)
         return self._comparisons[key]
 
     def canonical(self, pair: TwinPair) -> str | None:

@@ -221,9 +221,15 @@ def _piece_key(node: ast.AST) -> str:
 
 class _Classifier:
     def __init__(
-        self, sync_form: NormalForm, async_form: NormalForm, machinery: frozenset[str], helper_calls: dict[str, frozenset[tuple[str, str]]]
+        self,
+        sync_form: NormalForm,
+        async_form: NormalForm,
+        machinery: frozenset[str],
+        helper_calls: dict[str, frozenset[tuple[str, str]]],
+        relations: frozenset[str],
     ):
         self.forms = {"sync": sync_form, "async": async_form}
+        self.relations = relations
         # (name, object) of the calls each twin makes through the functions of its class or
         # module it calls.
         self.helper_calls = helper_calls
@@ -269,6 +275,10 @@ class _Classifier:
             return EFFECT if isinstance(value, ast.Call) and self._effect_call(value, side, used=False) else None
         if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
             targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
+            if side == "async" and isinstance(node, ast.Assign) and all(
+                isinstance(t, ast.Attribute) and t.attr in self.relations for t in targets
+            ):
+                return None  # a related object set so that the async code does not load it lazily
             if any(self._visible(t, side) and not self._machinery(t) for t in targets):
                 return EFFECT
             value = getattr(node, "value", None)
@@ -388,13 +398,15 @@ class _Classifier:
 
     def _count_like(self, call: ast.Call, side: str) -> int:
         """How often a twin makes a call like `call` (of `call`'s side): the same method of the
-        same object (or of an object each twin made itself), arguments that do not differ."""
+        same object (or of an object each twin made itself), arguments that do not differ.
+        Copies of an assignment's value where its name was read are not counted again."""
         name = _called(call)
         own = isinstance(call.func, ast.Attribute) and self._own_object(call.func.value, "sync" if side == "async" else "async")
         return sum(
             1
             for n in (m for s in self.forms[side].body for m in ast.walk(s))
             if isinstance(n, ast.Call)
+            and not hasattr(n, "origin")
             and _called(n) == name
             and (dump(n.func) == dump(call.func) or own and isinstance(n.func, ast.Attribute) and self._own_object(n.func.value, side))
             and not self._material(n, call, outside_values=True)
@@ -416,7 +428,12 @@ class _Classifier:
     def _own_object(self, node: ast.expr, side: str) -> bool:
         """An object the twin obtained itself: a local (or a value read from one), not an
         input, `self` or a module name."""
-        if hasattr(node, "origin"):
+        part = node
+        while isinstance(part, (ast.Attribute, ast.Subscript, ast.Call)):
+            if hasattr(part, "origin"):
+                return True  # read from a local
+            part = part.func if isinstance(part, ast.Call) else part.value
+        if hasattr(part, "origin"):
             return True
         root = _root_name(node)
         return root is not None and root in self.locals[side]
@@ -583,6 +600,20 @@ def _same_words_but_twins(sync_text: str, async_text: str) -> bool:
         s == a or any(a == twin_name(s, p) for p in DEFAULT_TWIN_PATTERNS)
         for s, a in zip(sync_words, async_words)
     )
+
+
+def _shares_data(first: ast.AST, second: ast.AST) -> bool:
+    """Two call statements that pass the same keyword argument (name and value), or the same
+    argument that is more than a name."""
+    calls = []
+    for stmt in (first, second):
+        value = getattr(stmt, "value", None)
+        if not (isinstance(stmt, (ast.Expr, ast.Assign)) and isinstance(value, ast.Call)):
+            return False
+        calls.append(value)
+    keywords = [{(k.arg, dump(k.value)) for k in call.keywords if k.arg} for call in calls]
+    arguments = [{dump(a) for a in call.args if not isinstance(a, ast.Name)} for call in calls]
+    return bool(keywords[0] & keywords[1] or arguments[0] & arguments[1])
 
 
 def _called(call: ast.Call) -> str | None:
@@ -792,9 +823,12 @@ def differences(
     async_form: NormalForm,
     machinery: frozenset[str],
     helper_calls: dict[str, frozenset[tuple[str, str]]] | None = None,
+    relations: frozenset[str] = frozenset(),
 ) -> list[Difference]:
     """What changes behaviour between the two normal forms, most important first."""
-    classifier = _Classifier(sync_form, async_form, machinery, helper_calls or {"sync": frozenset(), "async": frozenset()})
+    classifier = _Classifier(
+        sync_form, async_form, machinery, helper_calls or {"sync": frozenset(), "async": frozenset()}, relations
+    )
     found: list[Difference] = []
     found += _parameter_differences(pair, sync_form, async_form)
     aligned = align(sync_form.body, async_form.body, lambda a, b: not classifier._material(a, b, test=True))
@@ -809,6 +843,9 @@ def differences(
         # The same statement with a value read from an assignment computed otherwise.
         lambda a, b: type(a) is type(b) and (_compound(a) or _key(a) == _key(b)) and classifier.differs_only_in_values(a, b),
         lambda a, b: type(a) is type(b) and isinstance(a, ast.stmt) and not _compound(a) and _key(a) == _key(b),
+        # Another API given the same data for the same step (`navigate_to_url(timeout=30000)` /
+        # `page.goto(url, timeout=30000)`).
+        lambda a, b: type(a) is type(b) and _shares_data(a, b) and not classifier.differs(a, b),
     ):
         unmatched = []
         for piece in sync_pieces:

@@ -179,6 +179,9 @@ _SAME_CLASS = {
     "socket.timeout": "TimeoutError",
     "asyncio.CancelledError": "asyncio.CancelledError",
 }
+# One argument under the names of two HTTP libraries: a raw body is `data=` to requests and
+# `content=` to httpx.
+_SAME_KEYWORD = {"content": "data"}
 # Words that say which twin a name belongs to.
 _TWIN_WORDS = {"sync": frozenset({"sync"}), "async": frozenset({"async", "aio"})}
 _ITERATION_CONSUMERS = frozenset({"sorted", "set", "frozenset", "list", "tuple", "len", "sum", "min", "max", "any", "all", "enumerate", "zip", "dict", "join", "extend", "update"})
@@ -623,6 +626,7 @@ class Normaliser(ast.NodeTransformer):
     def visit_For(self, node: ast.For) -> ast.AST:
         node = self.generic_visit(node)
         node.iter = _unlisted(node.iter)
+        node = _projection_loop(node)
         # `for v in it: yield v` is how an async generator writes `yield from it`.
         if (
             not node.orelse
@@ -724,6 +728,8 @@ class Normaliser(ast.NodeTransformer):
         if called_name(node) in _ITERATION_CONSUMERS:
             node.args = [_unlisted(a) for a in node.args]
         node = self._by_keyword(node)
+        for keyword in node.keywords:
+            keyword.arg = _SAME_KEYWORD.get(keyword.arg, keyword.arg)
         node.keywords = sorted(node.keywords, key=lambda k: (k.arg is None, k.arg or ""))
         return node
 
@@ -909,6 +915,27 @@ def _target_names(target: ast.expr) -> list[str]:
     return []
 
 
+def _projection_loop(node: ast.For) -> ast.For:
+    """`for role, text in [(r.role, r.text) for r in rows]:` is `for r in rows:` reading
+    `r.role` and `r.text` (async code takes the fields it needs before the loop)."""
+    comprehension = node.iter
+    if not (
+        isinstance(comprehension, (ast.ListComp, ast.GeneratorExp))
+        and len(comprehension.generators) == 1
+        and not comprehension.generators[0].ifs
+        and isinstance(comprehension.elt, ast.Tuple)
+        and isinstance(node.target, ast.Tuple)
+        and len(node.target.elts) == len(comprehension.elt.elts)
+        and all(isinstance(t, ast.Name) for t in node.target.elts)
+    ):
+        return node
+    generator = comprehension.generators[0]
+    body = node.body
+    for name, value in zip(node.target.elts, comprehension.elt.elts):
+        body = [_substitute_statement(stmt, name.id, value) for stmt in body]
+    return ast.copy_location(ast.For(generator.target, generator.iter, body, node.orelse, None), node)
+
+
 def _unlisted(node: ast.expr) -> ast.expr:
     """`list(x)` where it is iterated anyway: `x`."""
     if (
@@ -1080,33 +1107,50 @@ def _collapse_branches(body: list[ast.stmt]) -> list[ast.stmt]:
 
 
 def _loops_as_comprehensions(body: list[ast.stmt]) -> list[ast.stmt]:
-    """`r = []` then `for v in it: r.append(e)` is `r = [e for v in it]`."""
+    """`r = []` then `for v in it: r.append(e)` is `r = [e for v in it]` (statements that do
+    not touch `r` may stand between)."""
     result: list[ast.stmt] = []
     for stmt in body:
-        previous = result[-1] if result else None
+        # The loop's own temporaries are already read where they are used.
+        steps = [s for s in stmt.body if not getattr(s, "bound", False)] if isinstance(stmt, ast.For) else []
+        call = steps[0].value if len(steps) == 1 and isinstance(steps[0], ast.Expr) else None
         if (
             isinstance(stmt, ast.For)
             and not stmt.orelse
-            and len(stmt.body) == 1
-            and isinstance(stmt.body[0], ast.Expr)
-            and isinstance(stmt.body[0].value, ast.Call)
-            and isinstance(stmt.body[0].value.func, ast.Attribute)
-            and stmt.body[0].value.func.attr == "append"
-            and isinstance(stmt.body[0].value.func.value, ast.Name)
-            and len(stmt.body[0].value.args) == 1
-            and isinstance(previous, ast.Assign)
-            and len(previous.targets) == 1
-            and isinstance(previous.targets[0], ast.Name)
-            and previous.targets[0].id == stmt.body[0].value.func.value.id
-            and isinstance(previous.value, ast.List)
-            and not previous.value.elts
+            and isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Attribute)
+            and call.func.attr == "append"
+            and isinstance(call.func.value, ast.Name)
+            and len(call.args) == 1
         ):
-            element = stmt.body[0].value.args[0]
-            comprehension = ast.ListComp(element, [ast.comprehension(stmt.target, stmt.iter, [], 0)])
-            result[-1] = ast.copy_location(ast.Assign(previous.targets, comprehension), previous)
-            continue
+            name = call.func.value.id
+            at = _empty_list_before(result, name)
+            if at is not None:
+                comprehension = ast.ListComp(call.args[0], [ast.comprehension(stmt.target, stmt.iter, [], 0)])
+                start = result[at]
+                result.pop(at)
+                result.append(ast.copy_location(ast.Assign(start.targets, comprehension), start))
+                continue
         result.append(stmt)
     return result
+
+
+def _empty_list_before(statements: list[ast.stmt], name: str) -> int | None:
+    """Where `name = []` stands, with nothing after it that names `name`."""
+    for position in range(len(statements) - 1, -1, -1):
+        stmt = statements[position]
+        if (
+            isinstance(stmt, ast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], ast.Name)
+            and stmt.targets[0].id == name
+            and isinstance(stmt.value, ast.List)
+            and not stmt.value.elts
+        ):
+            return position
+        if any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(stmt)):
+            return None
+    return None
 
 
 def normal_forms(
