@@ -191,8 +191,36 @@ def test_test_code_is_not_compared(code, path):
     ],
 )
 def test_differences_of_form_only_are_equal(sync_body, async_body):
+    assert_equal(sync_body, async_body)
+
+
+@pytest.mark.parametrize(
+    "sync_body, async_body",
+    [
+        # a loop over field tuples taken from a queryset first
+        ("for r in qs:\n        ok(r.role)", "rows = [(r.role, r.pk) async for r in qs]\n    for role, pk in rows:\n        await aok(role)"),
+        # a list filled by a loop, another statement between
+        ("found = []\n    n = len(xs)\n    for v in xs:\n        found.append(ok(v))\n    return found, n", "n = len(xs)\n    return [await aok(v) for v in xs], n"),
+        # one HTTP body under requests' and httpx's names
+        ("return x.post(url, data=book)", "return await x.post(url, content=book)"),
+        # an optional import
+        ("return ok(x)", "try:\n        import orjson\n    except ImportError:\n        pass\n    return await aok(x)"),
+        # getattr with a literal name
+        ("return x.pk", "return getattr(x, 'pk')"),
+        # an object the twin makes and sets up, and closes
+        ("s = requests.Session()\n    s.headers.update({'a': '1'})\n    return s.get(url)",
+         "async with httpx.AsyncClient(headers={'a': '1'}) as c:\n        response = await c.get(url)\n    await c.aclose()\n    return response"),
+        # a lazily made resource the other twin does not name
+        ("return ok(x)", "if x._async_pool is None:\n        x._async_pool = make_pool()\n        await x._async_pool.start()\n    return await aok(x)"),
+    ],
+)
+def test_more_differences_of_form_only_are_equal(sync_body, async_body):
+    assert_equal(sync_body, async_body)
+
+
+def assert_equal(sync_body: str, async_body: str) -> None:
     code = (
-        "import asyncio, logging, subprocess, time\nimport aiofiles, httpx\n"
+        "import asyncio, logging, subprocess, time\nimport aiofiles, httpx, requests\n"
         "from asgiref.sync import async_to_sync, sync_to_async\nfrom django.db import transaction\n"
         "from django.shortcuts import aget_object_or_404, get_object_or_404\n"
         "from inspect import iscoroutinefunction\n"
@@ -201,8 +229,8 @@ def test_differences_of_form_only_are_equal(sync_body, async_body):
         f"def f(request, qs, pk, book, x, xs, rows, url):\n    {sync_body}\n"
         f"async def af(request, qs, pk, book, x, xs, rows, url):\n    {async_body}\n"
     )
-    verdicts = {c.pair.names: c.verdict for c in judge(code)}
-    assert verdicts[("f", "af")] == twins.EQUAL
+    (comparison,) = [c for c in judge(code) if c.pair.names == ("f", "af")]
+    assert comparison.verdict == twins.EQUAL, [(d.kind, ast.unparse(d.sync or d.async_)) for d in comparison.differences]
 
 
 def test_the_modules_own_twins_and_names_the_sync_twin_uses_are_renamed():
@@ -317,10 +345,22 @@ def test_a_helper_called_on_one_side_is_read_through_its_body():
         # a value computed from other data
         ("key = request.META['REMOTE_USER']\n    return auth(key)", "key = request.META['HTTP_REMOTE_USER']\n    return auth(key)", VALUE),
         ("return qs.filter(published=True)", "return qs.filter()", VALUE),
+        # a write made in two places on one side, in one on the other
+        ("try:\n        x.load()\n    except ImportError:\n        logout(request)\n    else:\n        logout(request)",
+         "try:\n        await x.aload()\n    except ImportError:\n        pass\n    else:\n        await alogout(request)", EFFECT),
+        # an object made for its call alone (Django's timing-attack mitigation)
+        ("x.save()\n    User().set_password(qs)", "await x.asave()", EFFECT),
+        # a deadline on one side only
+        ("return x.wait()", "return await asyncio.wait_for(x.wait(), 5)", VALUE),
+        # an input one twin fills in
+        ("return x.run()", "if x is None:\n        x = default()\n    return await x.arun()", PARAMETER),
     ],
 )
 def test_what_changes_behaviour_is_reported_by_kind(sync_body, async_body, kind):
-    code = f"def f(request, qs, x):\n    {sync_body}\n\nasync def af(request, qs, x):\n    {async_body}\n"
+    code = (
+        "import asyncio\nfrom django.contrib.auth import alogout, logout\n\n"
+        f"def f(request, qs, x):\n    {sync_body}\n\nasync def af(request, qs, x):\n    {async_body}\n"
+    )
     assert kinds(code)[0] == kind
 
 
@@ -354,6 +394,55 @@ def test_parameters_one_twin_ignores_or_defaults_otherwise(sync, async_, detail)
 def test_interface_differences_are_not_divergences(sync, async_):
     code = f"class C:\n" + textwrap.indent(f"{sync}\n\n{async_}\n", "    ")
     assert verdict(code) == twins.EQUAL
+
+
+def test_a_helper_inherited_from_a_base_of_the_module_is_read_through_its_body():
+    code = """
+    class Backend:
+        def set(self, key, value):
+            self._store.set(key, value)
+            changed.send(sender=self, key=key)
+
+        async def _aset_internal(self, key, value):
+            await self._astore.aset(key, value)
+            await changed.asend(sender=self, key=key)
+
+
+    class CachingBackend(Backend):
+        def set(self, key, value):
+            with self._lock:
+                super().set(key, value)
+                self._remember(key, value)
+
+        async def aset(self, key, value):
+            async with self._get_async_lock():
+                await self._aset_internal(key, value)
+                self._remember(key, value)
+    """
+    verdicts = {(c.pair.owner.name, c.pair.sync.name): c.verdict for c in judge(code)}
+    assert verdicts[("CachingBackend", "set")] == twins.EQUAL
+
+
+def test_an_async_twin_loading_a_relation_before_it_is_read_is_not_a_write():
+    code = textwrap.dedent(
+        """
+        def dispatch(payload):
+            task = Task.objects.create(**payload)
+            return task
+
+        async def adispatch(payload):
+            task = await Task.objects.acreate(**payload)
+            task.domain = get_domain()
+            return task
+        """
+    )
+    tree = ast.parse(code)
+    relations = frozenset({"domain"})
+    found = twins.FileTwins(SourceFile("app/tasks.py", code), tree, {}, TwinSettings(), relations)
+    (pair,) = found.pairs
+    assert found.comparison(pair).verdict == twins.EQUAL
+    without = twins.FileTwins(SourceFile("app/tasks.py", code), tree, {}, TwinSettings())
+    assert without.comparison(pair).verdict == twins.DIVERGES
 
 
 def test_protocol_pairs_count_only_effects():

@@ -234,7 +234,9 @@ class _Classifier:
         # module it calls.
         self.helper_calls = helper_calls
         self.parameters = {"sync": set(sync_form.parameters), "async": set(async_form.parameters)}
-        self.locals = {side: _locals(form.body) - self.parameters[side] for side, form in self.forms.items()}
+        self.locals = {
+            side: (_locals(form.body) | form.variables) - self.parameters[side] for side, form in self.forms.items()
+        }
         # Locals holding an object the twin made itself (a list, a dict): changing it is not an
         # effect anyone else sees.
         self.owned = {side: _owned(form.body) for side, form in self.forms.items()}

@@ -169,6 +169,8 @@ class NormalForm:
     body: list[ast.stmt]
     # Parameter names in the order they were declared (after renaming to the sync twin's).
     parameters: list[str]
+    # Every name the twin (or a function nested in it) binds, as written.
+    variables: frozenset[str] = frozenset()
 
 
 # One class under several names (aliases since Python 3.11).
@@ -244,7 +246,7 @@ class Normaliser(ast.NodeTransformer):
         for extra in (arguments.vararg, arguments.kwarg):
             if extra is not None:
                 params.append(extra.arg)
-        return NormalForm(arguments, body, params)
+        return NormalForm(arguments, body, params, frozenset(self.variables))
 
     # -- statements ---------------------------------------------------------------------------
 
