@@ -343,15 +343,17 @@ def test_a_helper_called_on_one_side_is_read_through_its_body():
         ("return {'a': x}", "return {'a': x, 'b': 1}", RETURN),
         ("x.save()", "await x.asave()\n    return x", RETURN),
         # a value computed from other data
-        ("key = request.META['REMOTE_USER']\n    return auth(key)", "key = request.META['HTTP_REMOTE_USER']\n    return auth(key)", VALUE),
-        ("return qs.filter(published=True)", "return qs.filter()", VALUE),
+        ("key = request.META['REMOTE_USER']\n    x.login(key)", "key = request.META['HTTP_REMOTE_USER']\n    await x.alogin(key)", VALUE),
+        # a result computed from more inputs
+        ("return pick(qs or x)", "return pick(choose(qs, request, x))", RETURN),
+        ("return qs.filter(published=True)", "return qs.filter()", RETURN),
         # a write made in two places on one side, in one on the other
         ("try:\n        x.load()\n    except ImportError:\n        logout(request)\n    else:\n        logout(request)",
          "try:\n        await x.aload()\n    except ImportError:\n        pass\n    else:\n        await alogout(request)", EFFECT),
         # an object made for its call alone (Django's timing-attack mitigation)
         ("x.save()\n    User().set_password(qs)", "await x.asave()", EFFECT),
         # a deadline on one side only
-        ("return x.wait()", "return await asyncio.wait_for(x.wait(), 5)", VALUE),
+        ("return x.wait()", "return await asyncio.wait_for(x.wait(), 5)", RETURN),
         # an input one twin fills in
         ("return x.run()", "if x is None:\n        x = default()\n    return await x.arun()", PARAMETER),
     ],

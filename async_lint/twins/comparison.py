@@ -341,6 +341,11 @@ class _Classifier:
                 return kept[0]
         return node
 
+    def _inputs(self, node: ast.AST, side: str) -> set[str]:
+        """The parameters both twins take that an expression reads."""
+        shared = self.parameters["sync"] & self.parameters["async"] - {"self", "cls"}
+        return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and n.id in shared}
+
     def _own_parameter(self, node: ast.AST, side: str) -> bool:
         other = "async" if side == "sync" else "sync"
         return isinstance(node, ast.Name) and node.id in self.parameters[side] and node.id not in self.parameters[other]
@@ -486,7 +491,8 @@ class _Classifier:
         delta = self.first_material(sync_stmt, async_stmt)
         if delta is not None and any(hasattr(n, "origin") for n in delta):
             shown = [getattr(n, "origin", statement) for n, statement in zip(delta, (sync_stmt, async_stmt))]
-            return Difference(VALUE, *shown)
+            returns = isinstance(sync_stmt, ast.Return) and isinstance(async_stmt, ast.Return)
+            return Difference(RETURN if returns else VALUE, *shown)
         return Difference(kind, sync_stmt, async_stmt)
 
     def first_material(self, sync_stmt: ast.AST, async_stmt: ast.AST) -> tuple[ast.AST, ast.AST] | None:
@@ -505,7 +511,7 @@ class _Classifier:
                 return RETURN
             if self._split_condition(sync_stmt.value, async_stmt.value, "async") or self._split_condition(async_stmt.value, sync_stmt.value, "sync"):
                 return None
-            return VALUE if self._material(sync_stmt.value, async_stmt.value) else None
+            return RETURN if self._material(sync_stmt.value, async_stmt.value) else None
         if type(sync_stmt) is not type(async_stmt):
             kinds = [k for k in (self.one_sided(sync_stmt, "sync"), self.one_sided(async_stmt, "async")) if k]
             return min(kinds, key=KINDS.index) if kinds else None
@@ -569,7 +575,12 @@ class _Classifier:
             # One wraps the other, or both read data (an attribute, a condition) differently;
             # a call against anything else is another API for the step.
             calls = isinstance(first, ast.Call) or isinstance(second, ast.Call)
-            return _contains(first, second) or _contains(second, first) or test or not calls
+            if _contains(first, second) or _contains(second, first) or test or not calls:
+                return True
+            # Another call for the step, unless it reads inputs the other side's does not
+            # (`self._resolve_backend(backend, model, default)` for `backend or default`).
+            inputs = self._inputs(first, "sync"), self._inputs(second, "async")
+            return all(inputs) and inputs[0] != inputs[1]
         if isinstance(first, ast.Call):
             if dump(first.func) == dump(second.func):
                 # The same call with other arguments, unless the only others are inputs one twin

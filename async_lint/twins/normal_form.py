@@ -184,6 +184,8 @@ _SAME_CLASS = {
 # One argument under the names of two HTTP libraries: a raw body is `data=` to requests and
 # `content=` to httpx.
 _SAME_KEYWORD = {"content": "data"}
+# QuerySet methods that return a pair: (rows deleted, by model), (object, created).
+_ORM_PAIRS = frozenset({"delete", "get_or_create", "update_or_create"})
 # Words that say which twin a name belongs to.
 _TWIN_WORDS = {"sync": frozenset({"sync"}), "async": frozenset({"async", "aio"})}
 _ITERATION_CONSUMERS = frozenset({"sorted", "set", "frozenset", "list", "tuple", "len", "sum", "min", "max", "any", "all", "enumerate", "zip", "dict", "join", "extend", "update"})
@@ -350,6 +352,13 @@ class Normaliser(ast.NodeTransformer):
             values = {target.id: value}
         elif isinstance(value, ast.Tuple) and len(value.elts) == len(target.elts):
             values = {element.id: item for element, item in zip(target.elts, value.elts)}
+        elif isinstance(value, ast.Call) and called_name(value) in _ORM_PAIRS and not any(n in self.mutated for n in names):
+            # `count, _ = qs.delete()`, `obj, created = qs.get_or_create(...)`: each name reads its
+            # item of the pair Django returns.
+            values = {
+                element.id: ast.Subscript(clone(value), ast.Constant(position), ast.Load())
+                for position, element in enumerate(target.elts)
+            }
         else:
             return []
         made = []

@@ -121,7 +121,7 @@ def sentence(difference: Difference, lines: list[str], limit: int, *, where: boo
         sync_text, async_text = _focus(_shown(lines, difference.sync), _shown(lines, difference.async_), limit)
         sync_line = f" (line {difference.sync.lineno})" if where else ""
         async_line = f" (line {difference.async_.lineno})" if where else ""
-        kind = RETURN if isinstance(difference.sync, ast.Return) and isinstance(difference.async_, ast.Return) else difference.kind
+        kind = difference.kind
         return f"{_WORDS[kind][1]}: sync `{sync_text}`{sync_line} vs async `{async_text}`{async_line}"
     present = difference.sync if difference.sync is not None else difference.async_
     side = "sync" if difference.sync is not None else "async"
