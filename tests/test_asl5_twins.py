@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import textwrap
 
 import pytest
@@ -545,6 +546,37 @@ def test_a_finding_names_one_difference_in_at_most_120_characters_and_the_rest_i
     assert message.startswith("Only the sync twin checks")
     assert any("(line 2)" in note for note in notes)
     assert any("update_fields=" in note and "(line 4)" in note for note in notes)
+
+
+def test_the_first_line_shows_the_dropped_argument_in_whole_names_and_each_statement_once():
+    """From FachuanHybridSystem's hbfy scraper: the async twin drops the request's timeout (the
+    client object differs too, which is form).  The statement differs as a write, a result and a
+    value: one note says so."""
+    code = (
+        "def find(self, session, msg):\n"
+        "    resp = session.post(\n"
+        "        self._PUBLIC_FIND_SMS_INFO_URL,\n"
+        "        params={'t': str(int(time.time() * 1000)), 'msg': msg},\n"
+        "        timeout=20,\n"
+        "    )\n"
+        "    return resp.json()\n\n"
+        "async def afind(self, client, msg):\n"
+        "    resp = await client.post(\n"
+        "        self._PUBLIC_FIND_SMS_INFO_URL,\n"
+        "        params={'t': str(int(time.time() * 1000)), 'msg': msg},\n"
+        "    )\n"
+        "    return resp.json()\n"
+    )
+    (comparison,) = judge(code)
+    message, notes = describe(comparison, code.splitlines())
+    assert len(message) <= FIRST_LINE
+    assert "timeout=20)`" in message, message
+    for cut in re.findall(r"…(\w+)|(\w+)…", message):  # a cut never falls inside a name
+        word = cut[0] or cut[1]
+        assert re.search(rf"\b{word}\b", code), (word, message)
+    statement_notes = [n for n in notes if "(line 2)" in n]
+    assert len(statement_notes) == 1
+    assert "session.post(self._PUBLIC_FIND_SMS_INFO_URL, params=" in statement_notes[0]  # laid out on one line
 
 
 def test_the_marker_needs_a_reason_and_may_sit_on_either_twin():

@@ -43,7 +43,7 @@ def test_listing_names_every_pair_and_exits_0(project):
     assert "`Catalogue.active_names()` and `Catalogue.aactive_names()` equal" in out
     assert "`Catalogue.cached_price()` and `Catalogue.acached_price()` equal" in out
     assert "marked (the async twin streams in chunks of 500 for the websocket feed)" in out
-    assert "shop/services.py:52: ASL501 The twins return differently: sync `…e__icontains=text, active=True)]`" in out
+    assert "shop/services.py:52: ASL501 The twins return differently: sync `…name__icontains=text, active=True)]` vs async `…filter(name__icontains=text)]`" in out
     assert "shop/services.py:63: ASL501 Only the async twin runs `order.paid = True`\n" in out
     assert out.splitlines()[-1] == "6 twin pairs: 1 delegating, 2 equal, 1 marked as differing, 2 diverging."
     assert "---" not in out  # diffs only with --check or --diff

@@ -24,22 +24,51 @@ def statement_source(lines: list[str], node: ast.AST) -> str:
             last = max(node.lineno, body[0].lineno - 1)
     text = " ".join(lines[row - 1].strip() for row in range(node.lineno, min(last, len(lines)) + 1))
     text = re.sub(r"\s*#[^'\"]*$", "", text) if "#" in text else text
-    return re.sub(r"\s+", " ", text).rstrip(":").strip()
+    text = re.sub(r"\s+", " ", text).rstrip(":").strip()
+    # A call laid out over lines reads as it would on one: no space inside brackets, no
+    # trailing comma (string literals left as written).
+    pieces = _STRING.split(text)
+    pieces[::2] = [_TIGHT_CLOSE.sub(r"\1", _TIGHT_OPEN.sub(r"\1", piece)) for piece in pieces[::2]]
+    return "".join(pieces)
+
+
+_STRING = re.compile(r"(\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*')")
+_TIGHT_OPEN = re.compile(r"([(\[{]) ")
+_TIGHT_CLOSE = re.compile(r",? ([)\]}])")
 
 
 _FORM_ONLY = re.compile(r"^\s*(?:await|async)?\s*a?$")
 
 
-def _first_real_difference(sync_text: str, async_text: str) -> tuple[int, int]:
-    """Where two statement texts first differ in more than `await`/`async`/an `a` prefix."""
-    matcher = difflib.SequenceMatcher(None, sync_text, async_text, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            continue
-        if tag == "insert" and _FORM_ONLY.match(async_text[j1:j2]):
-            continue
-        return i1, j1
+def _telling_difference(sync_text: str, async_text: str) -> tuple[int, int]:
+    """Where two statement texts differ, word by word, in more than `await`/`async`/an `a`
+    prefix: the first thing one side has and the other lacks (an argument), else the first
+    replacement (a different client object is usually form, a dropped argument rarely is)."""
+    sync_words, async_words = _WORD.findall(sync_text), _WORD.findall(async_text)
+    sync_starts, async_starts = _starts(sync_words), _starts(async_words)
+    matcher = difflib.SequenceMatcher(None, sync_words, async_words, autojunk=False)
+    changes = [
+        (tag, sync_starts[i1], async_starts[j1])
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes()
+        if tag != "equal" and not (tag == "insert" and _FORM_ONLY.match("".join(async_words[j1:j2])))
+    ]
+    one_sided = [(i, j) for tag, i, j in changes if tag in ("insert", "delete")]
+    if one_sided:
+        return one_sided[0]
+    if changes:
+        return changes[0][1], changes[0][2]
     return len(sync_text), len(async_text)
+
+
+_WORD = re.compile(r"\w+|\s+|[^\w\s]")
+
+
+def _starts(words: list[str]) -> list[int]:
+    """Where each word starts in the text, and the text's end."""
+    starts = [0]
+    for word in words:
+        starts.append(starts[-1] + len(word))
+    return starts
 
 
 def _window(text: str, at: int, limit: int) -> str:
@@ -54,7 +83,7 @@ def _focus(sync_text: str, async_text: str, limit: int) -> tuple[str, str]:
     """Both texts cut down to where they differ, with a little context either side."""
     if len(sync_text) <= limit and len(async_text) <= limit:
         return sync_text, async_text
-    sync_at, async_at = _first_real_difference(sync_text, async_text)
+    sync_at, async_at = _telling_difference(sync_text, async_text)
     suffix = 0
     while (
         suffix < len(sync_text) - sync_at
@@ -76,7 +105,17 @@ def _cut(text: str, start: int, end: int, limit: int) -> str:
         after_room = len(text) - end
         before = min(start, max(room // 2, room - after_room))
         begin, stop = start - before, min(len(text), end + room - before)
+    # Whole words: a cut through a name reads as another name.
+    while begin > 0 and _in_word(text, begin):
+        begin -= 1
+    while stop < len(text) and _in_word(text, stop):
+        stop += 1
     return ("…" if begin > 0 else "") + text[begin:stop] + ("…" if stop < len(text) else "")
+
+
+def _in_word(text: str, at: int) -> bool:
+    """Whether `at` falls between two characters of one name or number."""
+    return (text[at - 1].isalnum() or text[at - 1] == "_") and (text[at].isalnum() or text[at] == "_")
 
 
 # (one side only, both sides differently)
@@ -133,17 +172,30 @@ def sentence(difference: Difference, lines: list[str], limit: int, *, where: boo
 def describe(comparison: Comparison, lines: list[str]) -> tuple[str, tuple[str, ...]]:
     """The finding's message (the most important difference, in at most 120 characters) and its
     notes (that difference where it is, then the others)."""
-    first, *others = comparison.differences
+    first, *_ = differences = _one_per_statement(comparison.differences)
     limit = 64
     message = sentence(first, lines, limit, where=False)
     while len(message) > FIRST_LINE and limit > 16:
         limit -= 4
         message = sentence(first, lines, limit, where=False)
     notes = [] if first.detail else [sentence(first, lines, 200)]
-    notes += [sentence(d, lines, 72) for d in others[:5]]
-    if len(others) > 5:
-        notes.append(f"and {len(others) - 5} more differences (`async-lint twins --diff` shows both twins in compared form)")
+    notes += [sentence(d, lines, 72) for d in differences[1:6]]
+    if len(differences) > 6:
+        notes.append(f"and {len(differences) - 6} more differences (`async-lint twins --diff` shows both twins in compared form)")
     return message, tuple(notes)
+
+
+def _one_per_statement(differences: list[Difference]) -> list[Difference]:
+    """One pair of statements can differ in several ways (what it writes, what it returns): it
+    is named once, under the most important (differences come most important first)."""
+    said: set[tuple[int, int]] = set()
+    kept = []
+    for difference in differences:
+        statements = (id(difference.sync), id(difference.async_))
+        if difference.detail or statements not in said:
+            said.add(statements)
+            kept.append(difference)
+    return kept
 
 
 def compared_text(name: str, body: list[ast.stmt], arguments: ast.arguments) -> str:
