@@ -83,7 +83,6 @@ def mutants(source: SourceFile, function: ast.AsyncFunctionDef):
         if isinstance(node, ast.Constant) and id(node) not in messages and not isinstance(node.value, bool):
             segment = source.segment(node)
             if isinstance(node.value, str) and segment[-1:] in "'\"" and len(node.value) < 60 and node.value.isprintable():
-                quote = segment[-1]
                 yield "constant", repr(node.value)[:40], (source.end(node) - 1, source.end(node) - 1, "_x")
             elif isinstance(node.value, int) and segment.isdigit():
                 yield "constant", segment, (source.start(node), source.end(node), str(node.value + 1))

@@ -395,7 +395,7 @@ def test_parameters_one_twin_ignores_or_defaults_otherwise(sync, async_, detail)
     ],
 )
 def test_interface_differences_are_not_divergences(sync, async_):
-    code = f"class C:\n" + textwrap.indent(f"{sync}\n\n{async_}\n", "    ")
+    code = "class C:\n" + textwrap.indent(f"{sync}\n\n{async_}\n", "    ")
     assert verdict(code) == twins.EQUAL
 
 
