@@ -210,7 +210,7 @@ def test_differences_of_form_only_are_equal(sync_body, async_body):
         ("return x.pk", "return getattr(x, 'pk')"),
         # an object the twin makes and sets up, and closes
         ("s = requests.Session()\n    s.headers.update({'a': '1'})\n    return s.get(url)",
-         "async with httpx.AsyncClient(headers={'a': '1'}) as c:\n        response = await c.get(url)\n    await c.aclose()\n    return response"),
+         "async with httpx.AsyncClient(headers={'a': '1'}, follow_redirects=True) as c:\n        response = await c.get(url)\n    await c.aclose()\n    return response"),
         # a lazily made resource the other twin does not name
         ("return ok(x)", "if x._async_pool is None:\n        x._async_pool = make_pool()\n        await x._async_pool.start()\n    return await aok(x)"),
     ],
@@ -684,3 +684,76 @@ def test_no_regeneration_through_a_library_coroutine_with_no_sync_form():
     )
     (finding,) = findings(code, {"ASL501"})
     assert finding.fix is None
+
+
+_FETCH = """
+import aiohttp
+import httpx
+import requests
+
+
+def fetch(url):
+    {sync}
+    return response.text
+
+
+async def afetch(url):
+    {async_}
+    return response.text
+"""
+
+
+@pytest.mark.parametrize(
+    ("sync", "async_", "expected"),
+    [
+        # From FachuanHybridSystem's hbfy scraper: requests follows redirects, httpx does not.
+        (
+            "response = requests.Session().get(url)",
+            "async with httpx.AsyncClient(timeout=30) as client:\n        response = await client.get(url)",
+            "Only the sync twin's HTTP client follows redirects (httpx needs `follow_redirects=True`)",
+        ),
+        (
+            "response = httpx.get(url, follow_redirects=True)",
+            "response = await httpx.AsyncClient().get(url)",
+            "Only the sync twin's HTTP client follows redirects (httpx needs `follow_redirects=True`)",
+        ),
+        (
+            "response = requests.get(url, allow_redirects=False)",
+            "async with aiohttp.ClientSession() as session:\n        response = await session.get(url)",
+            "Only the async twin's HTTP client follows redirects",
+        ),
+        # The same policy on both sides.
+        (
+            "response = requests.get(url)",
+            "async with httpx.AsyncClient(follow_redirects=True) as client:\n        response = await client.get(url)",
+            None,
+        ),
+        ("response = httpx.Client().get(url)", "response = await httpx.AsyncClient().get(url)", None),
+        (
+            "response = requests.get(url)",
+            "async with aiohttp.ClientSession() as session:\n        response = await session.get(url)",
+            None,
+        ),
+        # Set per request or not as a literal: not known from the code.
+        (
+            "response = requests.get(url)",
+            "response = await httpx.AsyncClient().get(url, follow_redirects=True)",
+            None,
+        ),
+        (
+            "response = requests.get(url)",
+            "client = httpx.AsyncClient()\n    client.follow_redirects = True\n    response = await client.get(url)",
+            None,
+        ),
+    ],
+)
+def test_an_http_client_that_follows_redirects_on_one_side_only(sync, async_, expected):
+    code = _FETCH.format(sync=sync, async_=async_)
+    (comparison,) = judge(code)
+    if expected is None:
+        assert comparison.verdict == twins.EQUAL, comparison.differences
+        return
+    assert comparison.verdict == twins.DIVERGES
+    message, notes = describe(comparison, code.splitlines())
+    assert message.startswith(expected)
+    assert "(line 8)" in notes[0] and re.search(r"\(line 1[34]\)", notes[0])

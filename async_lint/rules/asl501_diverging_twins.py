@@ -35,7 +35,9 @@ class DivergingTwins(Rule):
     - another shape of *result* (a value and None, tuples of other lengths, other keys);
     - a *parameter* one side's `**kwargs` silently ignores, a default that differs, or one
       side never reads;
-    - a *value* computed from other data (another key, constant, operator or argument).
+    - a *value* computed from other data (another key, constant, operator or argument), and
+      an HTTP client that follows redirects on one side only (`requests` and `aiohttp` follow
+      them by default, httpx only with `follow_redirects=True`).
 
     Not findings: the async spelling of one step (`session[k]` and `await session.aget(k)`
     with its missing-key check, `requests`/`httpx` and `httpx.AsyncClient`, `subprocess.run`

@@ -28,6 +28,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..config import DEFAULT_TWIN_PATTERNS
+from ..imports import dotted_name
 from .normal_form import NormalForm, dump, is_form_test, is_lock
 from .pairs import TwinPair, own_nodes, twin_name
 
@@ -844,6 +845,7 @@ def differences(
     )
     found: list[Difference] = []
     found += _parameter_differences(pair, sync_form, async_form)
+    found += _redirect_differences(sync_form, async_form)
     aligned = align(sync_form.body, async_form.body, lambda a, b: not classifier._material(a, b, test=True))
     # Statements found on one side only, in pieces: a piece the other side has too (moved,
     # or only spelled differently) is not a difference; one the other side has changed is.
@@ -927,6 +929,51 @@ def _parameter_differences(pair: TwinPair, sync_form: NormalForm, async_form: No
             if name in reads[side] and name not in reads[other]:
                 found.append(Difference(PARAMETER, pair.sync, pair.async_, f"{names[other]} never reads its parameter `{name}`; {names[side]} does"))
     return found
+
+
+# Whether an HTTP library follows redirects unless told otherwise, and the keyword that tells it.
+# requests and aiohttp follow them (requests not for HEAD); httpx does not ("Unlike requests,
+# HTTPX does not follow redirects by default": httpx's compatibility guide).  A twin moved from
+# one library to the other without the keyword stops following redirects on one path.
+_REDIRECT_DEFAULTS = {
+    **{f"requests.{name}": True for name in ("Session", "session", "request", "get", "post", "put", "patch", "delete", "options")},
+    "requests.head": False,
+    "aiohttp.ClientSession": True,
+    **{f"httpx.{name}": False for name in ("Client", "AsyncClient", "request", "get", "post", "put", "patch", "delete", "options", "head", "stream")},
+}
+_REDIRECT_KEYWORDS = frozenset({"allow_redirects", "follow_redirects"})
+
+
+def _redirect_differences(sync_form: NormalForm, async_form: NormalForm) -> list[Difference]:
+    """One twin's HTTP client follows redirects and the other's does not: both policies known
+    (library defaults, or the keyword given as a literal) and the same within each twin."""
+    policies = {}
+    for side, form in (("sync", sync_form), ("async", async_form)):
+        known: dict[bool, ast.Call] = {}
+        for node in ast.walk(ast.Module(body=form.body, type_ignores=[])):
+            if isinstance(node, ast.Attribute) and node.attr in _REDIRECT_KEYWORDS:
+                return []  # a client's policy changed after it was made: not known here
+            if not isinstance(node, ast.Call):
+                continue
+            follows = _REDIRECT_DEFAULTS.get(dotted_name(node.func) or "")
+            for keyword in node.keywords:
+                if keyword.arg in _REDIRECT_KEYWORDS:
+                    if follows is None or not isinstance(keyword.value, ast.Constant):
+                        return []  # set for one request, or not as a literal: not known here
+                    follows = bool(keyword.value.value)
+            if follows is not None:
+                known.setdefault(follows, node)
+        if len(known) != 1:
+            return []
+        policies[side] = next(iter(known.items()))
+    (sync_follows, sync_call), (async_follows, async_call) = policies["sync"], policies["async"]
+    if sync_follows == async_follows:
+        return []
+    side, other_call = ("sync", async_call) if sync_follows else ("async", sync_call)
+    detail = f"Only the {side} twin's HTTP client follows redirects"
+    if (dotted_name(other_call.func) or "").startswith("httpx.") and not any(k.arg in _REDIRECT_KEYWORDS for k in other_call.keywords):
+        detail += " (httpx needs `follow_redirects=True`)"
+    return [Difference(VALUE, sync_call, async_call, detail)]
 
 
 def _parameters(arguments: ast.arguments) -> dict[str, str | None]:

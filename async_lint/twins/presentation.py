@@ -160,8 +160,8 @@ def sentence(difference: Difference, lines: list[str], limit: int, *, where: boo
         sync_text, async_text = _focus(_shown(lines, difference.sync), _shown(lines, difference.async_), limit)
         sync_line = f" (line {difference.sync.lineno})" if where else ""
         async_line = f" (line {difference.async_.lineno})" if where else ""
-        kind = difference.kind
-        return f"{_WORDS[kind][1]}: sync `{sync_text}`{sync_line} vs async `{async_text}`{async_line}"
+        said = difference.detail or _WORDS[difference.kind][1]
+        return f"{said}: sync `{sync_text}`{sync_line} vs async `{async_text}`{async_line}"
     present = difference.sync if difference.sync is not None else difference.async_
     side = "sync" if difference.sync is not None else "async"
     text = _window(_shown(lines, present), 0, limit + 24)
@@ -178,7 +178,9 @@ def describe(comparison: Comparison, lines: list[str]) -> tuple[str, tuple[str, 
     while len(message) > FIRST_LINE and limit > 16:
         limit -= 4
         message = sentence(first, lines, limit, where=False)
-    notes = [] if first.detail else [sentence(first, lines, 200)]
+    if len(message) > FIRST_LINE and first.detail:
+        message = first.detail  # the statements are in the notes
+    notes = [] if first.kind == PARAMETER and first.detail else [sentence(first, lines, 200)]
     notes += [sentence(d, lines, 72) for d in differences[1:6]]
     if len(differences) > 6:
         notes.append(f"and {len(differences) - 6} more differences (`async-lint twins --diff` shows both twins in compared form)")
