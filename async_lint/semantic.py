@@ -221,6 +221,9 @@ class ViewSelf:
     model: Model | None
 
 
+_OPTIONAL = frozenset({"typing.Optional", "typing_extensions.Optional"})
+_UNION = frozenset({"typing.Union", "typing_extensions.Union"})
+
 Value = object  # one of the dataclasses above
 _CONFLICT = object()  # a name bound to different kinds of value: unknown
 
@@ -544,6 +547,9 @@ class FileModel:
                 annotation = ast.parse(annotation.value, mode="eval").body
             except SyntaxError:
                 return None
+        unwrapped = self._without_none(annotation)
+        if unwrapped is not annotation:
+            return self._annotation_value(unwrapped) if unwrapped is not None else None
         model = None
         if isinstance(annotation, ast.Subscript):  # QuerySet[Book], Manager["Book"]
             inner = annotation.slice
@@ -563,6 +569,20 @@ class FileModel:
         if isinstance(value, ModelClass):
             return Instance(value.model, PARAMETER)
         return None
+
+    def _without_none(self, annotation: ast.expr) -> ast.expr | None:
+        """`Optional[X]`, `Union[X, None]` and `X | None` are X where they hold a value; a union
+        of several other types is none of them."""
+        if isinstance(annotation, ast.Subscript) and self.qualname_of(annotation.value) in _OPTIONAL:
+            return self._without_none(annotation.slice)
+        if isinstance(annotation, ast.Subscript) and self.qualname_of(annotation.value) in _UNION:
+            members = annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else [annotation.slice]
+        elif isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+            members = [annotation.left, annotation.right]
+        else:
+            return annotation
+        kept = [m for m in members if not (isinstance(m, ast.Constant) and m.value is None)]
+        return self._without_none(kept[0]) if len(kept) == 1 else None
 
     def alias_of(self, *qualnames: str) -> str | None:
         """The name a module-level import binds to one of `qualnames`, if any."""
