@@ -31,12 +31,11 @@ from typing import Iterator
 from . import __version__
 from .config import Config, ConfigError, detect_target, load_config
 from .discovery import discover
-from .engine import Dispatch, LintSettings, lint_source, parse, too_deep_diagnostic
-from .imports import module_name_for
+from .engine import Dispatch, LintSettings, lint_source, too_deep_diagnostic
 from .project import ProjectIndex
 from .rules import RULES
-from .runner import enabled_for, resolve_codes
-from .source import SourceFile, UnreadableSource
+from .runner import enabled_for, index_of_files, resolve_codes
+from .source import SourceFile
 
 # As in the CLI: inference follows long method chains recursively.
 RECURSION_LIMIT = 6000
@@ -181,16 +180,4 @@ class Plugin:
         if given:
             unignored = replace(config, respect_gitignore=False)
             files.update(discover(given, unignored))
-        texts: dict[str, str] = {}
-        for path in files:
-            try:
-                with open(path, "rb") as handle:
-                    texts[path] = SourceFile.from_bytes(path, handle.read()).text
-            except (OSError, UnreadableSource):
-                continue
-
-        def parse_path(path: str):
-            tree = parse(SourceFile(path, texts[path]))
-            return (tree, *module_name_for(path)) if isinstance(tree, ast.Module) else None
-
-        return ProjectIndex.build(texts, parse_path, config.twins.patterns)
+        return index_of_files(files, config.twins.patterns)

@@ -11,7 +11,7 @@ import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 from . import cache as cache_module
 from .config import Config, glob_match
@@ -248,6 +248,24 @@ class Run:
         self.report.changes[source.path] = (source.text, outcome.fixed_text)
         self.report.fixes_applied += outcome.applied
         return outcome.remaining
+
+
+def index_of_files(paths: Iterable[str], twin_patterns: tuple[str, ...]) -> ProjectIndex:
+    """The model index over these files, read from disk (those that cannot be read or parsed
+    left out): for the flake8 plugin and `async-lint twins`, which have no run's sources."""
+    texts: dict[str, str] = {}
+    for path in paths:
+        try:
+            with open(path, "rb") as handle:
+                texts[path] = SourceFile.from_bytes(path, handle.read()).text
+        except (OSError, UnreadableSource):
+            continue
+
+    def parse_path(path: str):
+        tree = parse(SourceFile(path, texts[path]))
+        return (tree, *module_name_for(path)) if isinstance(tree, ast.Module) else None
+
+    return ProjectIndex.build(texts, parse_path, twin_patterns)
 
 
 def enabled_for(path: str, enabled: frozenset[str], config: Config) -> frozenset[str]:

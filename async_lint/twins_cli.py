@@ -24,7 +24,7 @@ from .engine import parse
 from .imports import import_bindings, module_name_for
 from .noqa import noqa_codes
 from .output import display_path
-from .project import ProjectIndex
+from .runner import index_of_files
 from .source import SourceFile, UnreadableSource
 from .twins.presentation import compared_text, describe
 
@@ -118,19 +118,7 @@ def diff(judged: Judged) -> str:
 def _model_relations(config, files: list[str]) -> frozenset[str]:
     """The project's model relations (from the model index over the project root), as ASL501
     reads them."""
-    texts: dict[str, str] = {}
-    for path in {*files, *discover([str(config.root)], config)}:
-        try:
-            with open(path, "rb") as handle:
-                texts[path] = SourceFile.from_bytes(path, handle.read()).text
-        except (OSError, UnreadableSource):
-            continue
-
-    def parse_path(path: str):
-        tree = parse(SourceFile(path, texts[path]))
-        return (tree, *module_name_for(path)) if isinstance(tree, ast.Module) else None
-
-    return ProjectIndex.build(texts, parse_path, config.twins.patterns).relation_names
+    return index_of_files({*files, *discover([str(config.root)], config)}, config.twins.patterns).relation_names
 
 
 def run(args: argparse.Namespace) -> int:
