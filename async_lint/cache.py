@@ -172,10 +172,6 @@ class Cache:
 
     def save(self) -> None:
         """Write what changed; never raise."""
-        # Entries of files deleted since are dropped, so the cache does not only grow.
-        existing = {p: entry for p, entry in self.results.items() if os.path.exists(p)}
-        if len(existing) != len(self.results):
-            self.results, self.changed = existing, True
         if not self.changed and self._new_index is None:
             return
         try:
@@ -188,6 +184,8 @@ class Cache:
                 if other.is_dir() and other.name != self.tool:
                     shutil.rmtree(other, ignore_errors=True)
             if self.changed:
+                # Entries of files deleted since are dropped, so the cache does not only grow.
+                self.results = {p: entry for p, entry in self.results.items() if os.path.exists(p)}
                 _write_atomic(self.directory / _RESULTS, self.results)
             if self._new_index is not None:
                 _write_atomic(self.directory / _INDEX, self._new_index)

@@ -219,18 +219,6 @@ class ProjectIndex:
         index.finish()
         return index
 
-    @staticmethod
-    def sources(texts: dict[str, str], twin_patterns: tuple[str, ...] = DEFAULT_TWIN_PATTERNS) -> list[str]:
-        """The files `build` reads, found from the texts alone (what a cached index depends on:
-        editing any other file leaves it valid)."""
-        read = set(_files_defining_model_classes(texts))
-        for path, text in texts.items():
-            if "AUTH_USER_MODEL" in text or "Signal(" in text:
-                read.add(path)
-            elif "async def" in text and _named_twins(text, twin_patterns):
-                read.add(path)
-        return sorted(read)
-
     def add_module(self, path: str, tree: ast.Module, module: str, is_package: bool) -> None:
         bindings = import_bindings(tree, module, is_package)
         local = {s.name for s in tree.body if isinstance(s, ast.ClassDef)}
@@ -275,7 +263,16 @@ class ProjectIndex:
     def _add_twins(self, path: str, text: str, parse, patterns: tuple[str, ...]) -> None:
         """A module's twin pairs of module-level functions.  Found by name first (a regex over
         `def` lines), so only a module that has a pair is parsed."""
-        named = _named_twins(text, patterns)
+        from .twins.pairs import twin_name
+
+        sync, coroutines = set(), set()
+        for match in _MODULE_FUNCTION.finditer(text):
+            (coroutines if match.group(1) else sync).add(match.group(2))
+        named = {}
+        for name in sync:
+            twin = next((twin_name(name, p) for p in patterns if twin_name(name, p) in coroutines), None)
+            if twin is not None:
+                named[name] = twin
         if not named:
             return
         parsed = parse(path)
@@ -461,21 +458,6 @@ class ProjectIndex:
                 target.relations.setdefault(
                     accessor, Relation(accessor, kind, model.qualname, relation.nullable)
                 )
-
-
-def _named_twins(text: str, patterns: tuple[str, ...]) -> dict[str, str]:
-    """Module-level functions with an `async def` twin by name (a regex over `def` lines)."""
-    from .twins.pairs import twin_name
-
-    sync, coroutines = set(), set()
-    for match in _MODULE_FUNCTION.finditer(text):
-        (coroutines if match.group(1) else sync).add(match.group(2))
-    named = {}
-    for name in sync:
-        twin = next((twin_name(name, p) for p in patterns if twin_name(name, p) in coroutines), None)
-        if twin is not None:
-            named[name] = twin
-    return named
 
 
 # -- reading class bodies ---------------------------------------------------------------------

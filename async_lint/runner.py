@@ -199,13 +199,11 @@ class Run:
         texts = {p: s.text for p, s in self.sources.items() if p in project_files}
         index = None
         if self.cache is not None:
-            # Everything the index is built from: the path, module name and text of each file
-            # it reads, and how twins are named.  A file's findings depend on its own text and
-            # the index only, so editing a file the index does not read invalidates nothing else.
+            # Everything the index is built from: each file's path, module name and text, and
+            # how twins are named.
             self.hashes = {p: cache_module.text_hash(t) for p, t in texts.items()}
-            read = ProjectIndex.sources(texts, self.config.twins.patterns)
             index_key = cache_module.fingerprint(
-                [self.config.twins.patterns, *((p, module_name_for(p), self.hashes[p]) for p in read)]
+                [self.config.twins.patterns, *((p, module_name_for(p), self.hashes[p]) for p in sorted(texts))]
             )
             self.settings_key = cache_module.fingerprint(
                 (index_key, self.options.target, sorted(self.options.enabled), self.config.twins)

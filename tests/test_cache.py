@@ -116,21 +116,6 @@ def test_editing_a_views_file_changes_its_findings(project: Path):
     assert codes(check(project)) == [("views.py", "ASL105", 5)]
 
 
-def test_editing_a_file_the_index_does_not_read_keeps_the_index(project: Path):
-    check(project)
-    index = results_file(project).with_name("index.pickle")
-    before = index.stat()
-    views = project / "shop" / "views.py"
-    views.write_text(VIEWS.replace("Book.objects.get(pk=pk)", "await Book.objects.aget(pk=pk)"))
-    assert codes(check(project)) == [("views.py", "ASL105", 5)]
-    after = index.stat()
-    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
-    # A module-level twin pair is in the index (ASL502): adding one rebuilds it.
-    views.write_text(VIEWS + "\n\ndef titles():\n    return []\n\n\nasync def atitles():\n    return []\n")
-    check(project)
-    assert index.stat().st_mtime_ns != before.st_mtime_ns
-
-
 def test_settings_are_part_of_the_key(project: Path):
     assert len(codes(check(project))) == 2
     assert codes(check(project, "--ignore", "ASL105")) == [("views.py", "ASL101", 9)]
