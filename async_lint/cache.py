@@ -144,17 +144,21 @@ class Cache:
 
     # Findings
 
-    def get(self, path: str, key: str) -> list[Diagnostic] | None:
+    def get(self, path: str, key: str, hashes: dict[str, bytes]) -> list[Diagnostic] | None:
+        """The findings stored under `key`, unless one of the other files they were drawn from
+        (`hashes`: every project file's current text hash) changed since."""
         entry = self.results.get(path)
-        if not isinstance(entry, tuple) or len(entry) != 2 or entry[0] != key:
+        if not isinstance(entry, tuple) or len(entry) != 3 or entry[0] != key:
             return None
         try:
+            if any(hashes.get(other) != digest for other, digest in entry[2].items()):
+                return None
             return load_diagnostics(entry[1], path)
         except Exception:
             return None
 
-    def put(self, path: str, key: str, diagnostics: list[Diagnostic]) -> None:
-        self.results[path] = (key, dump_diagnostics(diagnostics))
+    def put(self, path: str, key: str, diagnostics: list[Diagnostic], depends_on: dict[str, bytes | None]) -> None:
+        self.results[path] = (key, dump_diagnostics(diagnostics), depends_on)
         self.changed = True
 
     # The project index

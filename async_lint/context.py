@@ -14,7 +14,7 @@ from .semantic import FileModel, Scope
 from .source import SourceFile
 
 if TYPE_CHECKING:
-    from .engine import HelperProbe
+    from .functions import ProjectFunctions
 
 
 @dataclass
@@ -24,8 +24,9 @@ class Context:
     target: Version
     scope: Scope | None  # None at module level
     parents: tuple[ast.AST, ...] = ()
-    # None while probing a sync helper's body on behalf of an async caller (ASL117).
-    helpers: "HelperProbe | None" = None
+    # The project's functions, followed across modules (ASL117); None while a sync helper's
+    # body is probed on behalf of an async caller.
+    functions: "ProjectFunctions | None" = None
     twins: TwinSettings = TwinSettings()  # `twins.*` from the configuration (ASL5)
 
     @property

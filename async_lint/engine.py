@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from .context import Context
+from .functions import FunctionRef, ProjectFunctions
 from .diagnostics import Diagnostic
 from .django_api import Version
 from .imports import module_name_for
@@ -25,7 +26,7 @@ from .noqa import suppressed
 from .project import ProjectIndex
 from .rules import RULES
 from .rules.base import EVENT_LOOP, Rule
-from .semantic import FileModel, Scope, iter_scope_nodes
+from .semantic import FileModel, Scope
 from .source import SourceFile
 from .config import TwinSettings
 
@@ -117,30 +118,16 @@ class Dispatch:
         return wanted
 
 
-class HelperProbe:
-    """Whether a sync function, called from async code, does something unsafe itself."""
+def helper_hazards(target: Version, dispatch: Dispatch):
+    """What a sync function's own body does that is unsafe on the loop, in source order: the
+    event-loop rules that count in helpers, run over the body as if it ran on the loop."""
 
-    def __init__(self, source: SourceFile, file: FileModel, target: Version, dispatch: Dispatch):
-        self.source, self.file, self.target, self.dispatch = source, file, target, dispatch
-        self._found: dict[int, list[Diagnostic]] = {}
+    def find(function: "FunctionRef", functions: "ProjectFunctions") -> list[Diagnostic]:
+        scope = function.file.scope_for(function.node, function.parent, function.owner)
+        ctx = Context(function.source, function.file, target, scope)
+        return sorted(_walk_body(scope, ctx, dispatch.helper_hazards), key=lambda d: d.start)
 
-    def hazards(
-        self, function: ast.FunctionDef, owner: ast.ClassDef | None, parent: Scope | None
-    ) -> list[Diagnostic]:
-        """What the function's own body does that is unsafe on the loop, in source order."""
-        key = id(function)
-        if key not in self._found:
-            self._found[key] = []  # recursion guard
-            if not _is_generator(function):
-                scope = self.file.scope_for(function, parent, owner)
-                ctx = Context(self.source, self.file, self.target, scope)
-                found = _walk_body(scope, ctx, self.dispatch.helper_hazards)
-                self._found[key] = sorted(found, key=lambda d: d.start)
-        return self._found[key]
-
-
-def _is_generator(function: ast.FunctionDef) -> bool:
-    return any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in iter_scope_nodes(function.body))
+    return find
 
 
 # Fields that never hold child nodes a rule looks at (names, flags, expression contexts).
@@ -290,7 +277,10 @@ def lint_source(
     settings: LintSettings,
     dispatch: Dispatch,
     tree: ast.Module | None = None,
+    functions: ProjectFunctions | None = None,
 ) -> list[Diagnostic]:
+    """The findings of one file.  `functions` follows calls into the project's other modules;
+    without it, only this file's functions are followed."""
     if tree is None:
         if not dispatch.wants(source.text):
             return []
@@ -301,9 +291,11 @@ def lint_source(
     elif not dispatch.wants(source.text):
         return []
     module, is_package = module_name_for(source.path)
-    file = FileModel(tree, module, is_package, index)
-    helpers = HelperProbe(source, file, settings.target, dispatch)
-    ctx = Context(source, file, settings.target, None, (), helpers, settings.twins)
+    if functions is None:
+        functions = ProjectFunctions(index, {}, lambda path: None, lambda source: None, helper_hazards(settings.target, dispatch))
+    file = FileModel(tree, module, is_package, index, functions)
+    functions.add_file(source, file)
+    ctx = Context(source, file, settings.target, None, (), functions, settings.twins)
     module_rules = dispatch.module_rules_for(source.text)
     unique = {(d.code, d.start, d.end): d for d in _walk_module(file, ctx, dispatch, module_rules)}
     return sorted(

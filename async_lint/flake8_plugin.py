@@ -34,7 +34,9 @@ from .discovery import discover
 from .engine import Dispatch, LintSettings, lint_source, too_deep_diagnostic
 from .project import ProjectIndex
 from .rules import RULES
-from .runner import enabled_for, index_of_files, resolve_codes
+from .functions import ProjectFunctions
+from .runner import enabled_for, index_of_files, module_paths, resolve_codes
+from .workers import project_functions
 from .source import SourceFile
 
 # As in the CLI: inference follows long method chains recursively.
@@ -52,12 +54,21 @@ class Project:
     config: Config
     settings: LintSettings
     index: ProjectIndex
+    module_paths: dict[str, str]
     dispatches: dict[frozenset[str], Dispatch] = field(default_factory=dict)
+    _functions: ProjectFunctions | None = None
 
     def dispatch(self, enabled: frozenset[str]) -> Dispatch:
         if enabled not in self.dispatches:
             self.dispatches[enabled] = Dispatch(enabled)
         return self.dispatches[enabled]
+
+    @property
+    def functions(self) -> ProjectFunctions:
+        """The project's functions, followed across modules as `async-lint check` does."""
+        if self._functions is None:
+            self._functions = project_functions(self.index, self.module_paths, self.settings.target, self.dispatch(self.settings.enabled))
+        return self._functions
 
 
 class Plugin:
@@ -126,7 +137,7 @@ class Plugin:
         settings = LintSettings(project.settings.target, enabled, project.settings.twins)
         source = SourceFile(path, "".join(self.lines))
         try:
-            diagnostics = lint_source(source, project.index, settings, dispatch, self.tree)
+            diagnostics = lint_source(source, project.index, settings, dispatch, self.tree, project.functions)
         except RecursionError:
             diagnostics = [too_deep_diagnostic(path)]
         for d in diagnostics:
@@ -168,10 +179,10 @@ class Plugin:
         except ValueError as error:
             raise AsyncLintConfigError(f"{config.path}: {error}") from None
         settings = LintSettings(target, enabled, config.twins)
-        return Project(config, settings, cls._index(config))
+        return Project(config, settings, *cls._index(config))
 
     @classmethod
-    def _index(cls, config: Config) -> ProjectIndex:
+    def _index(cls, config: Config) -> tuple[ProjectIndex, dict[str, str]]:
         """The model index over the project root and the paths flake8 was given, as
         `async-lint check` builds it (Run._index)."""
         root = str(config.root)
@@ -180,4 +191,4 @@ class Plugin:
         if given:
             unignored = replace(config, respect_gitignore=False)
             files.update(discover(given, unignored))
-        return index_of_files(files, config.twins.patterns)
+        return index_of_files(files, config.twins.patterns), module_paths(files)

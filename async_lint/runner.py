@@ -93,6 +93,7 @@ class Run:
         self.trees: dict[str, ast.Module | None] = {}
         self.sources: dict[str, SourceFile] = {}
         self.read_hashes: dict[str, bytes] = {}  # under --fix: path → hash of the bytes read
+        self.module_paths: dict[str, str] = {}  # the project's modules by dotted name
         self.report = Report()
 
     def execute(self) -> Report:
@@ -111,7 +112,9 @@ class Run:
         self._read(files)
         index = self._index(files)
         settings = LintSettings(self.options.target, self.options.enabled, self.config.twins)
-        checker = Checker(index, settings, self.options.fix or self.options.diff, self.options.unsafe_fixes, self.trees)
+        checker = Checker(
+            index, settings, self.options.fix or self.options.diff, self.options.unsafe_fixes, self.trees, self.module_paths
+        )
         found: dict[str, list[Diagnostic]] = {}
         work: Work = []
         keys: dict[str, str] = {}  # cache keys of the files not found in the cache
@@ -122,7 +125,7 @@ class Run:
             enabled = self._enabled_for(path)
             if self.cache is not None:
                 key = self._file_key(source, enabled)
-                cached = self.cache.get(path, key)
+                cached = self.cache.get(path, key, self.hashes)
                 if cached is not None:
                     found[path] = cached
                     continue
@@ -139,12 +142,15 @@ class Run:
             if self.progress is not None:
                 self.progress(done, len(files))
 
+        consulted: dict[str, frozenset[str]] = {}
         for (source, _), outcome in zip(work, check_files(checker, work, advance)):
             found[source.path] = self._settle(source, outcome)
+            consulted[source.path] = outcome.consulted
         for path in files:
             diagnostics = found.get(path, [])
             if path in keys:
-                self.cache.put(path, keys[path], diagnostics)
+                depends_on = {p: self.hashes.get(p) for p in consulted.get(path, ())}
+                self.cache.put(path, keys[path], diagnostics, depends_on)
             self.report.diagnostics.extend(diagnostics)
         if self.cache is not None:
             self.cache.save()
@@ -197,6 +203,7 @@ class Run:
             except (OSError, UnreadableSource):
                 continue
         texts = {p: s.text for p, s in self.sources.items() if p in project_files}
+        self.module_paths = module_paths(texts)
         index = None
         if self.cache is not None:
             # Everything the index is built from: each file's path, module name and text, and
@@ -264,6 +271,16 @@ def index_of_files(paths: Iterable[str], twin_patterns: tuple[str, ...]) -> Proj
         return (tree, *module_name_for(path)) if isinstance(tree, ast.Module) else None
 
     return ProjectIndex.build(texts, parse_path, twin_patterns)
+
+
+def module_paths(paths: Iterable[str]) -> dict[str, str]:
+    """Dotted module name → file; a name two files claim (scripts outside packages) is left
+    out, rather than guessed."""
+    found: dict[str, str | None] = {}
+    for path in paths:
+        module = module_name_for(path)[0]
+        found[module] = None if module in found else path
+    return {module: path for module, path in found.items() if path is not None}
 
 
 def enabled_for(path: str, enabled: frozenset[str], config: Config) -> frozenset[str]:

@@ -12,11 +12,14 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from . import django_api as api
 from .imports import import_bindings, qualify
 from .project import ManagerSpec, Model, ProjectIndex, Relation
+
+if TYPE_CHECKING:
+    from .functions import ProjectFunctions
 
 # -- abstract values ----------------------------------------------------------------------------
 
@@ -140,6 +143,8 @@ class Instance:
     # relation path from that query's model to this instance ("" for the fetched one).
     source: ast.expr | None = None
     path: str = ""
+    # Fetched by a project function the code called: "load_case (app/services.py:12)".
+    fetched_in: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -388,10 +393,15 @@ def iter_scope_nodes(body: list[ast.stmt]) -> Iterator[ast.AST]:
 
 
 class FileModel:
-    def __init__(self, tree: ast.Module, module: str, is_package: bool, index: ProjectIndex):
+    def __init__(
+        self, tree: ast.Module, module: str, is_package: bool, index: ProjectIndex,
+        functions: "ProjectFunctions | None" = None,
+    ):
         self.tree = tree
         self.module = module
         self.index = index
+        # The project's functions, for what calling one returns (None: calls stay unknown).
+        self.functions = functions
         self.imports = import_bindings(tree, module, is_package)
         self._module_assignments: dict[str, object] | None = None
 
@@ -705,6 +715,14 @@ class FileModel:
         return None
 
     def _infer_call(self, node: ast.Call, scope: Scope | None) -> object | None:
+        value = self._infer_django_call(node, scope)
+        if value is None and self.functions is not None:
+            function = self.functions.resolve(node.func, self, scope)
+            if function is not None:
+                return self.functions.call_value(function)
+        return value
+
+    def _infer_django_call(self, node: ast.Call, scope: Scope | None) -> object | None:
         func = node.func
         if isinstance(func, ast.Attribute):
             base = self.infer(func.value, scope)
@@ -736,6 +754,10 @@ class FileModel:
             if isinstance(wrapped, ast.Attribute) and isinstance(self.infer(wrapped.value, scope), (Manager, QuerySet)):
                 direct = ast.Call(func=wrapped, args=node.args, keywords=node.keywords)
                 return Coroutine(self._infer_call(ast.copy_location(direct, node), scope))
+            # `await sync_to_async(load_case)(pk)`: what the project function returns.
+            function = self.functions.resolve(wrapped, self, scope) if wrapped is not None and self.functions else None
+            if function is not None and not function.is_async:
+                return Coroutine(self.functions.returns(function))
             return Coroutine(None)
         callee = self.infer(func, scope)
         if isinstance(callee, ModelClass):

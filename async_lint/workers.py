@@ -25,10 +25,12 @@ from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from .diagnostics import Diagnostic
-from .engine import SYNTAX_ERROR, Dispatch, LintSettings, lint_source, too_deep_diagnostic
+from .django_api import Version
+from .engine import SYNTAX_ERROR, Dispatch, LintSettings, helper_hazards, lint_source, parse, too_deep_diagnostic
 from .fixes import FixProducedInvalidCode, fix_text
+from .functions import ProjectFunctions
 from .project import ProjectIndex
-from .source import SourceFile
+from .source import SourceFile, UnreadableSource
 
 FIX_FAILED = "ASL903"
 JOBS_VARIABLE = "ASYNC_LINT_JOBS"
@@ -45,6 +47,8 @@ class FileOutcome:
     fixed_text: str | None = None  # the text after fixes, when some applied
     applied: int = 0
     remaining: list[Diagnostic] = field(default_factory=list)  # what the fixed text still has
+    # The other files the findings were drawn from (helpers followed into other modules).
+    consulted: frozenset[str] = frozenset()
 
 
 class Checker:
@@ -57,16 +61,26 @@ class Checker:
         fix: bool = False,
         unsafe_fixes: bool = False,
         trees: dict[str, ast.Module | None] | None = None,
+        module_paths: dict[str, str] | None = None,
     ):
         self.index, self.settings = index, settings
         self.fix, self.unsafe_fixes = fix, unsafe_fixes
         self.trees = trees if trees is not None else {}  # parsed by the index, reused
+        self.module_paths = module_paths or {}  # the project's modules, for helpers it calls
         self.dispatch = Dispatch(settings.enabled)
+        self._functions: ProjectFunctions | None = None
 
     def __getstate__(self):
         # Pickled for a spawned worker: the rule objects are rebuilt there, and trees are
         # cheaper to parse again than to pickle.
-        return self.index, self.settings, self.fix, self.unsafe_fixes
+        return self.index, self.settings, self.fix, self.unsafe_fixes, None, self.module_paths
+
+    @property
+    def functions(self) -> ProjectFunctions:
+        """Built on first use, in each worker: what it learns about helpers stays there."""
+        if self._functions is None:
+            self._functions = project_functions(self.index, self.module_paths, self.settings.target, self.dispatch, self.trees)
+        return self._functions
 
     def __setstate__(self, state) -> None:
         self.__init__(*state)
@@ -77,19 +91,25 @@ class Checker:
 
     def check(self, source: SourceFile, enabled: frozenset[str]) -> FileOutcome:
         settings = replace(self.settings, enabled=enabled)
+        functions = self.functions
+        functions.consulted = set()
         try:
-            found = lint_source(source, self.index, settings, self.dispatch, self.trees.get(source.path))
+            found = lint_source(source, self.index, settings, self.dispatch, self.trees.get(source.path), functions)
             diagnostics = [d for d in found if d.code in enabled]
             if self.fix and any(d.fix for d in diagnostics):
-                return self._fix(source, settings, diagnostics)
+                outcome = self._fix(source, settings, diagnostics)
+            else:
+                outcome = FileOutcome(diagnostics)
         except RecursionError:
-            diagnostics = [too_deep_diagnostic(source.path)] if SYNTAX_ERROR in enabled else []
-        return FileOutcome(diagnostics)
+            outcome = FileOutcome([too_deep_diagnostic(source.path)] if SYNTAX_ERROR in enabled else [])
+        outcome.consulted = frozenset(functions.consulted - {source.path})
+        return outcome
 
     def _fix(self, source: SourceFile, settings: LintSettings, diagnostics: list[Diagnostic]) -> FileOutcome:
         def lint(text: str) -> list[Diagnostic]:
             edited = SourceFile(source.path, text, source.encoding)
-            return [d for d in lint_source(edited, self.index, settings, self.dispatch) if d.code in settings.enabled]
+            found = lint_source(edited, self.index, settings, self.dispatch, functions=self.functions)
+            return [d for d in found if d.code in settings.enabled]
 
         try:
             fixed_text, applied, remaining = fix_text(source.text, lint, self.unsafe_fixes, diagnostics)
@@ -104,6 +124,33 @@ class Checker:
         if applied == 0:
             return FileOutcome(diagnostics)
         return FileOutcome(diagnostics, fixed_text, applied, remaining)
+
+
+def project_functions(
+    index: ProjectIndex,
+    module_paths: dict[str, str],
+    target: Version,
+    dispatch: Dispatch,
+    trees: dict[str, ast.Module | None] | None = None,
+) -> ProjectFunctions:
+    """The project's functions, read from disk when a checked file calls into them (`trees`:
+    those already parsed)."""
+
+    def read(path: str) -> SourceFile | None:
+        try:
+            with open(path, "rb") as handle:
+                return SourceFile.from_bytes(path, handle.read())
+        except (OSError, UnreadableSource):
+            return None
+
+    def parse_tree(source: SourceFile) -> ast.Module | None:
+        tree = (trees or {}).get(source.path)
+        if tree is None:
+            parsed = parse(source)
+            tree = parsed if isinstance(parsed, ast.Module) else None
+        return tree
+
+    return ProjectFunctions(index, module_paths, read, parse_tree, helper_hazards(target, dispatch))
 
 
 Work = list[tuple[SourceFile, frozenset[str]]]  # each file with the codes enabled for it

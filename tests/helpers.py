@@ -6,10 +6,12 @@ import functools
 from pathlib import Path
 
 from async_lint.django_api import parse_version
-from async_lint.engine import Dispatch, LintSettings, lint_source, parse
+from async_lint.engine import Dispatch, LintSettings, helper_hazards, lint_source, parse
 from async_lint.fixes import fix_text
+from async_lint.functions import ProjectFunctions
 from async_lint.imports import module_name_for
 from async_lint.project import ProjectIndex
+from async_lint.runner import module_paths
 from async_lint.source import SourceFile
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,9 +43,19 @@ def lint(code: str, codes: frozenset[str] | None = None, target: str | None = No
     settings = LintSettings(parse_version(target or DEFAULT_TARGET), enabled)
     index = _index_with(path, code)
     dispatch = Dispatch(enabled)
+    texts = {**_fixture_texts(), path: code}
+
+    def read(other: str):
+        return SourceFile(other, texts[other]) if other in texts else None
+
+    def parse_tree(source: SourceFile):
+        tree = parse(source)
+        return None if isinstance(tree, SyntaxError) else tree
 
     def run(text: str):
-        return [d for d in lint_source(SourceFile(path, text), index, settings, dispatch) if d.code in enabled]
+        # Helpers in the fixture project's other modules are followed, as in a real run.
+        functions = ProjectFunctions(index, module_paths(texts), read, parse_tree, helper_hazards(settings.target, dispatch))
+        return [d for d in lint_source(SourceFile(path, text), index, settings, dispatch, functions=functions) if d.code in enabled]
 
     return run
 

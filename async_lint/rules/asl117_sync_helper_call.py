@@ -1,25 +1,30 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 
 from ..fixers.sync_to_async import wrap_call
+from ..functions import FunctionRef
 from ..twins import twin_name
-from ..semantic import LocalFunction
 from .base import Invalid, Rule, Valid
 
 SESSION_ACCESS = "ASL110"  # not I/O once an awaited call has loaded the session
-# Decorators that leave a function a plain sync callable.
-TRANSPARENT_DECORATORS = frozenset({"staticmethod", "classmethod"})
 
 
 class SyncHelperCall(Rule):
-    """A sync function of this module that does something unsafe, called directly from async code.
+    """A project sync function that does something unsafe, called directly from async code.
 
     ## What it does
-    Flags, inside an `async def`, a direct call of a sync function or method defined in the same
-    module (or class) whose own body does what the other ASL1 rules flag: a query, a model
-    save, a blocking cache or mail call.  The helper itself is fine; the call site is not.  Only
-    one hop is followed.
+    Flags, inside an `async def`, a direct call of a sync function or method of the project
+    whose body does what the other ASL1 rules flag (a query, a model save, a blocking cache or
+    mail call), itself or through the project functions it calls, at any depth and in any
+    module: a function of this module or an imported one, a method of the class (`self.x()`)
+    or of its project bases, a method of a project model, manager or queryset called on one
+    (`job.mark_cancelled()`).  The helper itself is fine; the call site is not.  The message
+    names the chain of calls, down to the unsafe operation.
+
+    Functions with decorators other than `staticmethod`/`classmethod` and generator functions
+    are not followed: what calling them runs is not certain.
 
     ## Why is this bad?
     The helper runs on the event loop like any other code there, so its query raises
@@ -46,67 +51,57 @@ class SyncHelperCall(Rule):
             "from library.models import Book\n\nclass Report:\n    def count(self):\n        return Book.objects.count()\n\n    async def render(self):\n        return self.count() + 1\n",
             fixed="from library.models import Book\nfrom asgiref.sync import sync_to_async\n\nclass Report:\n    def count(self):\n        return Book.objects.count()\n\n    async def render(self):\n        return await sync_to_async(self.count)() + 1\n",
         ),
+        # Two calls deep, to `request.user` (a session and a user query).
+        Invalid(
+            "class TagMiddleware:\n    def user_name(self, request):\n        return request.user.get_username()\n\n    def collect_tags(self, request):\n        return {'user': self.user_name(request)}\n\n    async def __acall__(self, request):\n        return self.collect_tags(request)\n",
+            fixed="from asgiref.sync import sync_to_async\nclass TagMiddleware:\n    def user_name(self, request):\n        return request.user.get_username()\n\n    def collect_tags(self, request):\n        return {'user': self.user_name(request)}\n\n    async def __acall__(self, request):\n        return await sync_to_async(self.collect_tags)(request)\n",
+        ),
+        # A method of a project model, defined in another module.
+        Invalid(
+            "from library.models import Book\n\nasync def withdraw(pk):\n    book = await Book.objects.aget(pk=pk)\n    book.withdraw()\n",
+            fixed="from library.models import Book\nfrom asgiref.sync import sync_to_async\n\nasync def withdraw(pk):\n    book = await Book.objects.aget(pk=pk)\n    await sync_to_async(book.withdraw)()\n",
+        ),
     ]
     VALID = [
         Valid("from library.models import Book\n\ndef label(book):\n    return book.title.upper()\n\nasync def view(book):\n    return label(book)\n"),
         Valid("from asgiref.sync import sync_to_async\nfrom library.models import Book\n\n@sync_to_async\ndef titles():\n    return [b.title for b in Book.objects.all()]\n\nasync def view():\n    return await titles()\n"),
         Valid("from asgiref.sync import sync_to_async\nfrom library.models import Book\n\ndef titles():\n    return [b.title for b in Book.objects.all()]\n\nasync def view():\n    return await sync_to_async(titles)()\n"),
+        # Decorated helpers are not followed: the decorator may change what a call runs.
+        Valid("import functools\nfrom library.models import Book\n\n@functools.lru_cache\ndef total():\n    return Book.objects.count()\n\nasync def view():\n    return total()\n"),
+        # A generator function's body does not run when it is called.
+        Valid("from library.models import Book\n\ndef titles():\n    yield from Book.objects.values_list('title', flat=True)\n\nasync def view():\n    return titles()\n"),
     ]
 
     def check(self, node, ctx):
-        if ctx.helpers is None:
+        if ctx.functions is None:
             return
-        helper = self._helper(node.func, ctx)
-        if helper is None:
+        helper = ctx.functions.resolve(node.func, ctx.file, ctx.scope)
+        if helper is None or helper.is_async or _has_async_twin(helper, ctx):
+            return  # a coroutine function is awaited (ASL116); a sync twin's call is ASL502's
+        ignore = frozenset({SESSION_ACCESS}) if ctx.scope.session_loaded_before(node) else frozenset()
+        chain = ctx.functions.unsafe_chain(helper, ignore)
+        if chain is None:
             return
-        function, owner = helper
-        if self._has_async_twin(function, owner, ctx):
-            return  # calling the sync twin of an async function: ASL502's finding
-        nested_in = ctx.scope if function in ctx.scope.local_functions.values() else None
-        session_loaded = ctx.scope.session_loaded_before(node)
-        hazard = next(
-            (h for h in ctx.helpers.hazards(function, owner, nested_in) if not (session_loaded and h.code == SESSION_ACCESS)),
-            None,
-        )
-        if hazard is None:
-            return
-        row = ctx.source.row_col(hazard.start)[0]
-        inner = ctx.source.text[hazard.start : hazard.end].split("\n")[0]
-        if len(inner) > 40:
-            inner = inner[:37] + "..."
+        operation = chain.operation
+        if len(operation) > 40:
+            operation = operation[:37] + "..."
         callee = ctx.text(node.func)
-        yield ctx.report(
+        last = chain.steps[-1]
+        where = f"line {chain.line}" if last.path == ctx.source.path else f"{last.display_path}:{chain.line}"
+        notes = ()
+        if len(chain.steps) > 1 or last.path != ctx.source.path:
+            path = " → ".join(f"{step.name} ({step.display_path}:{step.line})" for step in chain.steps)
+            notes = (f"{ctx.scope.node.name} → {path} → `{operation}`",)
+        finding = ctx.report(
             self.code,
             node,
-            f"`{callee}()` runs `{inner}` (line {row}) on the event loop; call it with `await sync_to_async({callee})()`",
+            f"`{callee}()` runs `{operation}` ({where}) on the event loop; call it with `await sync_to_async({callee})()`",
             wrap_call(ctx, node),
         )
-
-    @staticmethod
-    def _has_async_twin(function: ast.FunctionDef, owner: ast.ClassDef | None, ctx) -> bool:
-        body = owner.body if owner is not None else ctx.file.tree.body
-        names = {s.name for s in body if isinstance(s, ast.AsyncFunctionDef)}
-        return any(twin_name(function.name, pattern) in names for pattern in ctx.twins.patterns)
-
-    @staticmethod
-    def _helper(func: ast.expr, ctx) -> tuple[ast.FunctionDef, ast.ClassDef | None] | None:
-        if isinstance(func, ast.Name):
-            value = ctx.infer(func)
-            if isinstance(value, LocalFunction) and _plain(value.node):
-                return value.node, None
-            return None
-        owner = ctx.scope.owner
-        if (
-            isinstance(func, ast.Attribute)
-            and isinstance(func.value, ast.Name)
-            and func.value.id in ("self", "cls")
-            and owner is not None
-        ):
-            for stmt in owner.body:
-                if isinstance(stmt, ast.FunctionDef) and stmt.name == func.attr and _plain(stmt):
-                    return stmt, owner
-        return None
+        yield replace(finding, notes=notes) if notes else finding
 
 
-def _plain(function: ast.FunctionDef) -> bool:
-    return all(isinstance(d, ast.Name) and d.id in TRANSPARENT_DECORATORS for d in function.decorator_list)
+def _has_async_twin(helper: FunctionRef, ctx) -> bool:
+    body = helper.owner.body if helper.owner is not None else helper.file.tree.body
+    names = {s.name for s in body if isinstance(s, ast.AsyncFunctionDef)}
+    return any(twin_name(helper.node.name, pattern) in names for pattern in ctx.twins.patterns)

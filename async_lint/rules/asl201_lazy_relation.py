@@ -88,10 +88,11 @@ class LazyRelationAccess(Rule):
         # (FieldError), and the restriction of a relation's own columns is not modelled.
         limited = method == "select_related" and instance.loading.columns_limited
         fix = (None if limited else add_lookup(ctx, instance, method, path, existing)) or read_in_thread(ctx, node)
+        query = f"the query in {instance.fetched_in}" if instance.fetched_in else "the query"
         yield ctx.report(
             self.code,
             node,
             f"`{ctx.text(node)}` runs a query on the event loop: the query did not load it; add "
-            f'`{method}("{path}")` to the query',
+            f'`{method}("{path}")` to {query}',
             fix,
         )

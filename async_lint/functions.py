@@ -1,0 +1,446 @@
+"""The project's functions, followed across modules: what a sync function does that is unsafe
+on the event loop (itself, or through the project functions it calls, at any depth), and what a
+function returns.
+
+Async code calls helpers: `await load_case(pk)` in another module, `self.collect_tags()` that
+calls `self.current_user()` that reads `request.user`, `job.mark_cancelled()` defined on the
+model.  A rule that stops at the edge of the function it checks misses all of these, so rules
+ask this model instead.  It reads a module only when async code reaches into it (parsed once per
+run, with the same semantic model the checked file has) and memoises each answer; a call cycle
+ends the search.  Every file an answer was drawn from is recorded (`consulted`), so a cached
+finding is thrown away when one of them changes.
+
+What a function returns is taken from its body when the body fetched the value (a model
+instance, with what the query loaded, or a QuerySet), else from its return annotation (an
+instance typed only by an annotation has an unknown origin: nothing is assumed loaded or not).
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Callable
+
+from . import django_api as api
+from .diagnostics import Diagnostic
+from .imports import module_name_for
+from .semantic import (
+    FETCHED,
+    PARAMETER,
+    RELATED,
+    UNKNOWN,
+    Coroutine,
+    FileModel,
+    Instance,
+    LocalFunction,
+    Manager,
+    ModelClass,
+    Pair,
+    QuerySet,
+    Scope,
+    iter_scope_nodes,
+)
+from .source import SourceFile
+
+if TYPE_CHECKING:
+    from .project import ProjectIndex
+
+# Decorators that leave a function a plain callable; any other may change what a call does.
+TRANSPARENT_DECORATORS = frozenset({"staticmethod", "classmethod"})
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_TUPLE = frozenset({"tuple", "typing.Tuple", "builtins.tuple"})
+# Methods of Django's model, manager and QuerySet API, which the ASL1 rules judge themselves
+# (a project override of `save()` is still `save()`).
+DJANGO_METHODS = frozenset(
+    name
+    for table in (
+        api.MODEL_METHODS, api.QUERYSET_METHODS, api.RELATED_MANAGER_METHODS, api.USER_METHODS,
+        api.USER_MANAGER_METHODS,
+    )
+    for sync, twin in table.items()
+    for name in (sync, twin.twin)
+) | api.LAZY_QUERYSET_METHODS | api.MODEL_METHODS_WITHOUT_TWIN | {"get_queryset"}
+# How far up a class hierarchy a `self.method()` is looked for.
+_MAX_BASES = 8
+
+
+@dataclass(frozen=True, eq=False)
+class FunctionRef:
+    """A function or method of the project, with the file and scope it is defined in."""
+
+    path: str
+    node: ast.FunctionDef | ast.AsyncFunctionDef
+    owner: ast.ClassDef | None
+    parent: Scope | None  # the enclosing function of a nested one
+    file: FileModel
+    source: SourceFile
+
+    @property
+    def name(self) -> str:
+        return f"{self.owner.name}.{self.node.name}" if self.owner is not None else self.node.name
+
+    @property
+    def is_async(self) -> bool:
+        return isinstance(self.node, ast.AsyncFunctionDef)
+
+    @property
+    def line(self) -> int:
+        return self.node.lineno
+
+    @property
+    def display_path(self) -> str:
+        """The file as its module's path from the import root (`app/services.py`): the same
+        wherever async-lint runs from, so a cached message stays right."""
+        module, is_package = module_name_for(self.path)
+        return module.replace(".", "/") + ("/__init__.py" if is_package else ".py")
+
+
+@dataclass(frozen=True)
+class UnsafeChain:
+    """A call that reaches something unsafe: the functions it goes through (the called one
+    first) and the unsafe operation, found in the last of them."""
+
+    steps: tuple[FunctionRef, ...]
+    hazard: Diagnostic
+
+    @property
+    def operation(self) -> str:
+        """The unsafe expression's first line, as written."""
+        return self.steps[-1].source.text[self.hazard.start : self.hazard.end].split("\n")[0]
+
+    @property
+    def line(self) -> int:
+        """The operation's line, in the last function's file."""
+        return self.steps[-1].source.row_col(self.hazard.start)[0]
+
+
+HazardFinder = Callable[["FunctionRef", "ProjectFunctions"], list[Diagnostic]]
+
+
+class ProjectFunctions:
+    """On-demand summaries of the project's functions, for one run (or one worker)."""
+
+    def __init__(
+        self,
+        index: "ProjectIndex",
+        module_paths: dict[str, str],
+        read: Callable[[str], SourceFile | None],
+        parse: Callable[[SourceFile], ast.Module | None],
+        hazards: HazardFinder,
+    ):
+        self.index = index
+        self.module_paths = module_paths  # dotted module name → file
+        self._read, self._parse, self._find_hazards = read, parse, hazards
+        self._files: dict[str, tuple[SourceFile, FileModel] | None] = {}
+        self._paths: dict[int, str] = {}  # id of a file's model → its path
+        # Keys hold the function's node itself: an id could be reused by a later tree.
+        self._memo: dict[tuple, tuple[object, frozenset[str]]] = {}
+        # The files answers have been drawn from since the last reset (see `consulted_since`).
+        self.consulted: set[str] = set()
+
+    # -- files --------------------------------------------------------------------------
+
+    def add_file(self, source: SourceFile, file: FileModel) -> None:
+        """The file being checked: its functions are found in its own tree."""
+        self._files[source.path] = (source, file)
+        self._paths[id(file)] = source.path
+
+    def _file(self, path: str) -> tuple[SourceFile, FileModel] | None:
+        self.consulted.add(path)
+        if path not in self._files:
+            self._files[path] = None  # unreadable, unparsable: nothing known
+            source = self._read(path)
+            tree = self._parse(source) if source is not None else None
+            if tree is not None:
+                module, is_package = module_name_for(path)
+                file = FileModel(tree, module, is_package, self.index, self)
+                self._files[path] = (source, file)
+                self._paths[id(file)] = path
+        return self._files[path]
+
+    def _module(self, module: str) -> tuple[SourceFile, FileModel] | None:
+        path = self.module_paths.get(module)
+        return self._file(path) if path is not None else None
+
+    # -- resolving what a call calls ---------------------------------------------------------
+
+    def resolve(self, func: ast.expr, file: FileModel, scope: Scope | None) -> FunctionRef | None:
+        """The project function `func` (the callee of a call, or a function passed by name)
+        refers to, when it is certain: a function of this module or an imported one, a method
+        of the enclosing class (`self.x`, `cls.x`) or its project bases, a method of a project
+        model, manager or queryset class called on a value of that type."""
+        path = self._paths.get(id(file))
+        if path is None:
+            return None
+        if isinstance(func, ast.Name):
+            value = file.infer(func, scope)
+            if isinstance(value, LocalFunction):
+                if value.node in (scope.local_functions.values() if scope is not None else ()):
+                    return self._ref(path, value.node, None, scope)
+                return self._ref(path, value.node, None, None)
+            if scope is not None and scope.binds(func.id):
+                return None
+            if func.id in file.module_functions:
+                return self._ref(path, file.module_functions[func.id], None, None)
+            qualname = file.imports.get(func.id)
+            return self._function(qualname) if qualname else None
+        if not isinstance(func, ast.Attribute):
+            return None
+        receiver = func.value
+        if (
+            isinstance(receiver, ast.Name)
+            and receiver.id in ("self", "cls")
+            and scope is not None
+            and scope.owner is not None
+            and _first_parameter(scope) == receiver.id
+        ):
+            return self._method(path, file, scope.owner, func.attr)
+        value = file.infer(receiver, scope)
+        if isinstance(value, (Instance, ModelClass, Manager, QuerySet)) and func.attr in DJANGO_METHODS:
+            return None  # Django's own API: the ASL1 rules know it
+        if isinstance(value, (Instance, ModelClass)) and value.model is not None:
+            return self._class_method(value.model.qualname, func.attr)
+        if isinstance(value, (Manager, QuerySet)):
+            spec = value.spec if isinstance(value, Manager) else None
+            for class_name in (spec.manager_class, spec.queryset_class) if spec else ():
+                found = self._class_method(class_name, func.attr) if class_name else None
+                if found is not None:
+                    return found
+            return None
+        if value is None and not (scope is not None and _root_bound(receiver, scope)):
+            qualname = file.qualname_of(func)
+            return self._function(qualname) if qualname else None
+        return None
+
+    def _ref(self, path: str, node, owner, parent) -> FunctionRef | None:
+        entry = self._files.get(path)
+        if entry is None:
+            return None
+        return FunctionRef(path, node, owner, parent, entry[1], entry[0])
+
+    def _function(self, qualname: str, hops: int = 3) -> FunctionRef | None:
+        """A module-level function by qualified name, following re-exports (`from .services
+        import load` in a package's `__init__`)."""
+        module, _, name = qualname.rpartition(".")
+        entry = self._module(module) if module else None
+        if entry is None:
+            return None
+        _, file = entry
+        function = file.module_functions.get(name)
+        if function is not None:
+            return self._ref(self.module_paths[module], function, None, None)
+        forwarded = file.imports.get(name)
+        if forwarded and hops and forwarded != qualname:
+            return self._function(forwarded, hops - 1)
+        return None
+
+    def _class(self, qualname: str) -> tuple[str, FileModel, ast.ClassDef] | None:
+        module, _, name = qualname.rpartition(".")
+        entry = self._module(module) if module else None
+        if entry is None:
+            return None
+        _, file = entry
+        node = file.module_classes.get(name)
+        if node is None:
+            forwarded = file.imports.get(name)
+            return self._class(forwarded) if forwarded and forwarded != qualname else None
+        return self.module_paths[module], file, node
+
+    def _class_method(self, qualname: str, name: str) -> FunctionRef | None:
+        found = self._class(qualname)
+        return self._method(*found, name) if found is not None else None
+
+    def _method(self, path: str, file: FileModel, owner: ast.ClassDef, name: str, depth: int = 0) -> FunctionRef | None:
+        """`name` looked up on a class, then on its project bases, left to right."""
+        for stmt in owner.body:
+            if isinstance(stmt, _FUNCTIONS) and stmt.name == name:
+                return self._ref(path, stmt, owner, None)
+            if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in stmt.targets):
+                return None  # an attribute, not a method defined here
+        if depth >= _MAX_BASES:
+            return None
+        for base in owner.bases:
+            qualname = file.qualname_of(base)
+            found = self._class(qualname) if qualname else None
+            if found is not None:
+                method = self._method(*found, name, depth + 1)
+                if method is not None:
+                    return method
+        return None
+
+    # -- what a sync function does on the loop -----------------------------------------------
+
+    def unsafe_chain(self, ref: FunctionRef, ignore: frozenset[str] = frozenset()) -> UnsafeChain | None:
+        """The first unsafe operation calling this sync function runs, in its body or in a
+        project function it calls directly (sync, plain), at any depth; None when there is none
+        that is certain.  `ignore`: codes of operations the caller made safe beforehand."""
+        if ref.is_async or not _plain(ref.node) or _is_generator(ref.node):
+            return None
+        return self._memoised(("chain", ref.node, ignore), lambda: self._chain(ref, ignore))
+
+    def _chain(self, ref: FunctionRef, ignore: frozenset[str]) -> UnsafeChain | None:
+        direct = [h for h in self._find_hazards(ref, self) if h.code not in ignore]
+        first_direct = direct[0] if direct else None
+        for call_line, callee in self._calls(ref):
+            if first_direct is not None and ref.source.row_col(first_direct.start)[0] <= call_line:
+                break
+            deeper = self.unsafe_chain(callee, ignore)
+            if deeper is not None:
+                return UnsafeChain((ref, *deeper.steps), deeper.hazard)
+        return UnsafeChain((ref,), first_direct) if first_direct is not None else None
+
+    def _calls(self, ref: FunctionRef) -> list[tuple[int, FunctionRef]]:
+        """The project functions a function's body calls directly, in source order."""
+        scope = ref.file.scope_for(ref.node, ref.parent, ref.owner)
+        calls = []
+        for node in iter_scope_nodes(ref.node.body):
+            if isinstance(node, ast.Call):
+                callee = self.resolve(node.func, ref.file, scope)
+                if callee is not None and callee.node is not ref.node:
+                    calls.append((node.lineno, callee))
+        return sorted(calls, key=lambda c: c[0])
+
+    # -- what a function returns ---------------------------------------------------------
+
+    def call_value(self, ref: FunctionRef) -> object | None:
+        """The value of calling the function: what it returns, or for a coroutine function, a
+        coroutine that gives it."""
+        value = self.returns(ref)
+        return Coroutine(value) if ref.is_async else value
+
+    def returns(self, ref: FunctionRef) -> object | None:
+        if _is_generator(ref.node):
+            return None
+        return self._memoised(("returns", ref.node), lambda: self._returns(ref))
+
+    def _returns(self, ref: FunctionRef) -> object | None:
+        scope = ref.file.scope_for(ref.node, ref.parent, ref.owner)
+        values = []
+        for stmt in _own_returns(ref.node.body):
+            if stmt.value is None or (isinstance(stmt.value, ast.Constant) and stmt.value.value is None):
+                continue
+            values.append(self._portable(self._returned(stmt.value, scope, ref), ref))
+        from_body = values[0] if values and all(v == values[0] for v in values) else None
+        if from_body is not None:
+            return from_body
+        if ref.node.returns is not None:
+            return _unknown_origin(_annotated(ref.node.returns, ref.file))
+        return None
+
+    def _returned(self, value: ast.expr, scope: Scope, ref: FunctionRef) -> object | None:
+        inferred = ref.file.infer(value, scope)
+        if isinstance(value, ast.Tuple) and not isinstance(inferred, Pair):
+            return Pair(tuple(self._returned(e, scope, ref) for e in value.elts))
+        if isinstance(inferred, Instance) and inferred.origin in (FETCHED, RELATED):
+            # What the query loaded holds only while the body did not read the instance's
+            # relations itself (that loads and caches them) or hand it to other code.
+            if not (isinstance(value, ast.Name) and _only_fields_read(value.id, scope, inferred)):
+                return replace(inferred, origin=UNKNOWN, loading=type(inferred.loading)(), source=None, path="")
+        return inferred
+
+    def _portable(self, value: object | None, ref: FunctionRef) -> object | None:
+        """The value without references into the callee's tree (a fix cannot edit another
+        function's query), and saying where an instance was fetched."""
+        if isinstance(value, Pair):
+            return Pair(tuple(self._portable(v, ref) for v in value.items))
+        if isinstance(value, Instance):
+            loading = replace(value.loading, select_call=None, prefetch_call=None, only_call=None)
+            return replace(value, loading=loading, source=None, fetched_in=f"{ref.name} ({ref.display_path}:{ref.line})")
+        if isinstance(value, QuerySet):
+            return replace(value, loading=replace(value.loading, select_call=None, prefetch_call=None, only_call=None))
+        if isinstance(value, Coroutine):
+            return None  # an unawaited coroutine returned: the caller's business
+        return value if isinstance(value, (Manager, ModelClass)) else None
+
+    # -- memo --------------------------------------------------------------------------------
+
+    def _memoised(self, key: tuple, compute: Callable[[], object]) -> object | None:
+        """One answer per key and run; the files it was drawn from are added to `consulted`
+        on every use.  A key asked for while it is computed (a call cycle) is None."""
+        if key in self._memo:
+            value, files = self._memo[key]
+            self.consulted |= files
+            return value
+        self._memo[key] = (None, frozenset())
+        outer, self.consulted = self.consulted, set()
+        try:
+            value = compute()
+        finally:
+            files = frozenset(self.consulted)
+            self.consulted = outer | files
+        self._memo[key] = (value, files)
+        return value
+
+
+def _plain(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    return all(isinstance(d, ast.Name) and d.id in TRANSPARENT_DECORATORS for d in function.decorator_list)
+
+
+def _is_generator(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Calling a generator function runs none of its body."""
+    return any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in iter_scope_nodes(function.body))
+
+
+def _first_parameter(scope: Scope) -> str | None:
+    arguments = (*scope.node.args.posonlyargs, *scope.node.args.args)
+    return arguments[0].arg if arguments else None
+
+
+def _root_bound(node: ast.expr, scope: Scope) -> bool:
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, ast.Name) and scope.binds(node.id)
+
+
+def _own_returns(body: list[ast.stmt]):
+    for node in iter_scope_nodes(body):
+        if isinstance(node, ast.Return):
+            yield node
+
+
+def _only_fields_read(name: str, scope: Scope, instance: Instance) -> bool:
+    """Whether the function uses `name` only to read its non-relation attributes (and to save
+    it), besides binding and returning it."""
+    relations = instance.model.relations if instance.model is not None else {}
+    parents: dict[int, ast.AST] = {}
+    for node in iter_scope_nodes(scope.node.body):
+        for child in ast.iter_child_nodes(node):
+            parents[id(child)] = node
+    for node in iter_scope_nodes(scope.node.body):
+        if not (isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load)):
+            continue
+        parent = parents.get(id(node))
+        if isinstance(parent, ast.Return):
+            continue
+        if isinstance(parent, ast.Attribute) and parent.attr not in relations:
+            if parent.attr in ("save", "asave") or not isinstance(parents.get(id(parent)), ast.Call):
+                continue
+        return False
+    return True
+
+
+def _annotated(annotation: ast.expr, file: FileModel) -> object | None:
+    """The value a return annotation describes: `tuple[Case, dict]` is a pair."""
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        try:
+            annotation = ast.parse(annotation.value, mode="eval").body
+        except SyntaxError:
+            return None
+    if isinstance(annotation, ast.Subscript):
+        head = annotation.value
+        name = head.id if isinstance(head, ast.Name) and head.id == "tuple" else file.qualname_of(head)
+        if name in _TUPLE and isinstance(annotation.slice, ast.Tuple):
+            items = annotation.slice.elts
+            if not any(isinstance(i, ast.Constant) and i.value is Ellipsis for i in items):
+                return Pair(tuple(_annotated(i, file) for i in items))
+    return file._annotation_value(annotation)
+
+
+def _unknown_origin(value: object | None) -> object | None:
+    """An instance typed by an annotation alone: where it came from, and what it loaded, is
+    not known (unlike a parameter's, whose relations the caller chose)."""
+    if isinstance(value, Pair):
+        return Pair(tuple(_unknown_origin(v) for v in value.items))
+    if isinstance(value, Instance) and value.origin == PARAMETER:
+        return replace(value, origin=UNKNOWN)
+    return value
