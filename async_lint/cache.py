@@ -1,10 +1,14 @@
 """A persistent cache, as ruff's: `.async_lint_cache/` in the project root, ignored by itself.
 
-A file's findings depend on its own text and on the project's model index, which is built from
-other files.  So the key of a file's findings covers the tool (version and the hash of its own
-source), the settings that change findings, the file (path, module name, encoding, text) and a
-fingerprint of everything the index is built from (every project file's path, module name and
-text).  The built index is stored too, keyed by that fingerprint.
+A file's findings depend on its own text, on the project's model index, and on the other files
+whose functions it calls.  So the key of a file's findings covers the tool (version and the hash
+of its own source), the settings that change findings, the file (path, module name, encoding,
+text) and a fingerprint of what the index is built from (each file's facts: its class headers,
+signals, twins; the whole text of the files defining model classes); each entry also records
+the hash of every other file its findings were drawn from, and is void once one changed.  The
+built index is stored too, keyed by that fingerprint, and each file's facts, keyed by its text
+hash (and found without reading the file when its size and modification time are unchanged),
+so after an edit only the edited file is read again.
 
 Nothing about the cache may break a run: an unreadable or corrupt cache is ignored, a cache that
 cannot be written is not written, and writes go through a temporary file and a rename.  The
@@ -31,6 +35,7 @@ from .diagnostics import Applicability, Diagnostic, Edit, Fix
 CACHE_DIR = ".async_lint_cache"
 _RESULTS = "results.pickle"
 _INDEX = "index.pickle"
+_FACTS = "facts.pickle"
 
 
 @lru_cache(maxsize=1)
@@ -99,7 +104,10 @@ _ALLOWED = {
     ("builtins", "frozenset"),
     ("copyreg", "_reconstructor"),
     ("builtins", "object"),
-    *(("async_lint.project", name) for name in ("ProjectIndex", "ClassInfo", "Model", "Relation", "ManagerSpec")),
+    *(
+        ("async_lint.project", name)
+        for name in ("ProjectIndex", "ClassInfo", "Model", "Relation", "ManagerSpec", "FileFacts")
+    ),
 }
 
 
@@ -141,6 +149,7 @@ class Cache:
         self.results: dict[str, tuple[str, tuple]] = results if isinstance(results, dict) else {}
         self.changed = False
         self._new_index: tuple[str, Any] | None = None
+        self._new_facts: tuple[tuple[str, ...], dict] | None = None
 
     # Findings
 
@@ -174,9 +183,22 @@ class Cache:
     def put_index(self, key: str, index) -> None:
         self._new_index = (key, index)
 
+    # Each file's facts for the index
+
+    def facts(self, twin_patterns: tuple[str, ...]) -> dict[str, tuple]:
+        """path → (stamp, text hash, module name, FileFacts), as stored by the last run with
+        these twin patterns."""
+        entry = _load(self.directory / _FACTS)
+        if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == twin_patterns and isinstance(entry[1], dict):
+            return entry[1]
+        return {}
+
+    def put_facts(self, twin_patterns: tuple[str, ...], facts: dict[str, tuple]) -> None:
+        self._new_facts = (twin_patterns, facts)
+
     def save(self) -> None:
         """Write what changed; never raise."""
-        if not self.changed and self._new_index is None:
+        if not self.changed and self._new_index is None and self._new_facts is None:
             return
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
@@ -193,6 +215,8 @@ class Cache:
                 _write_atomic(self.directory / _RESULTS, self.results)
             if self._new_index is not None:
                 _write_atomic(self.directory / _INDEX, self._new_index)
+            if self._new_facts is not None:
+                _write_atomic(self.directory / _FACTS, self._new_facts)
         except Exception:
             pass
 

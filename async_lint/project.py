@@ -159,6 +159,99 @@ class Model:
     field_names: frozenset[str] = frozenset()
 
 
+@dataclass
+class FileFacts:
+    """What one file gives the index, read from its text alone, so it is kept by the text's
+    hash and read again only when the file changes.  Its classes are read only when the file
+    turns out to define model, manager or queryset classes (which depends on other files)."""
+
+    headers: tuple[tuple[str, frozenset[str]], ...]  # class name, the names in its bases
+    declares_fields: bool  # "Field(" in the text
+    from_queryset: bool  # ".from_queryset(" in the text
+    user_model_ref: str | None  # AUTH_USER_MODEL = "app.Model" (a settings file)
+    signals: tuple[str, ...]  # qualified names of the signals it defines
+    twins: tuple[str, tuple[tuple[str, tuple[str, bool]], ...]] | None  # module, its twin pairs
+    classes: tuple[ClassInfo, ...] | None = None
+
+    def summary(self) -> tuple:
+        """What other files' findings can depend on, besides its classes."""
+        return (self.headers, self.declares_fields, self.from_queryset, self.user_model_ref, self.signals, self.twins)
+
+
+def file_facts(
+    text: str, parse: Callable[[], tuple[ast.Module, str, bool] | None], twin_patterns: tuple[str, ...]
+) -> FileFacts:
+    """A file's facts; `parse()` gives its tree, asked for only when a fact needs it."""
+    headers = ()
+    if "class" in text:
+        headers = tuple(
+            (m.group(1), frozenset(re.findall(r"(\w+)\s*(?:[,\[(]|$)", m.group(2).strip() + ",")))
+            for m in _CLASS_HEADER.finditer(text)
+        )
+    user_model_ref = None
+    if "AUTH_USER_MODEL" in text:
+        match = _AUTH_USER_MODEL.search(text)
+        user_model_ref = match.group(1) if match else None
+    signals: tuple[str, ...] = ()
+    if "Signal(" in text:
+        parsed = parse()
+        if parsed is not None:
+            try:
+                signals = tuple(_signals_of(*parsed))
+            except RecursionError:
+                pass
+    twins = _module_twins(text, parse, twin_patterns) if "async def" in text else None
+    return FileFacts(
+        headers, "Field(" in text, ".from_queryset(" in text, user_model_ref, signals, twins
+    )
+
+
+def _signals_of(tree: ast.Module, module: str, is_package: bool) -> Iterable[str]:
+    bindings = import_bindings(tree, module, is_package)
+    for stmt in tree.body:
+        if (
+            isinstance(stmt, ast.Assign)
+            and isinstance(stmt.value, ast.Call)
+            and qualify(stmt.value.func, bindings) in api.SIGNAL_CLASSES
+        ):
+            for target in stmt.targets:
+                if isinstance(target, ast.Name):
+                    yield f"{module}.{target.id}"
+
+
+def _module_twins(text: str, parse, patterns: tuple[str, ...]):
+    """A module's twin pairs of module-level functions: (module, ((sync, (twin, whether the twin
+    only runs the sync function)), ...)), or None.  Found by name first (a regex over `def`
+    lines), so only a module that has a pair is parsed."""
+    from .twins.pairs import twin_name
+
+    sync, coroutines = set(), set()
+    for match in _MODULE_FUNCTION.finditer(text):
+        (coroutines if match.group(1) else sync).add(match.group(2))
+    named = {}
+    for name in sync:
+        twin = next((twin_name(name, p) for p in patterns if twin_name(name, p) in coroutines), None)
+        if twin is not None:
+            named[name] = twin
+    if not named:
+        return None
+    parsed = parse()
+    if parsed is None:
+        return None
+    tree, module, _ = parsed
+    functions = {s.name: s for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    found = []
+    for name, twin in sorted(named.items()):
+        function, coroutine = functions.get(name), functions.get(twin)
+        if not (isinstance(function, ast.FunctionDef) and isinstance(coroutine, ast.AsyncFunctionDef)):
+            continue
+        if any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in ast.walk(function)):
+            continue  # calling a generator runs nothing: choosing the sync one is deliberate
+        delegates = any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(coroutine))
+        found.append((name, (twin, delegates)))
+    return (module, tuple(found)) if found else None
+
+
 def _app_label(module: str) -> str:
     parts = module.split(".")
     if parts[-1] == "models" and len(parts) > 1:
@@ -194,103 +287,33 @@ class ProjectIndex:
     ) -> "ProjectIndex":
         """`texts` maps paths to source; `parse(path)` returns (tree, module name, is_package);
         `twin_patterns` names async twins (`twins.patterns`)."""
+        facts = {path: file_facts(text, lambda p=path: parse(p), twin_patterns) for path, text in texts.items()}
+        return cls.assemble(facts, parse)
+
+    @classmethod
+    def assemble(
+        cls, facts: dict[str, "FileFacts"], parse: Callable[[str], tuple[ast.Module, str, bool] | None]
+    ) -> "ProjectIndex":
+        """The index from each file's facts.  The classes of the files that define model,
+        manager or queryset classes are read here, once per text: they are kept in the facts."""
         index = cls()
-        for path in _files_defining_model_classes(texts):
-            parsed = parse(path)
-            if parsed is not None:
-                try:
-                    index.add_module(path, *parsed)
-                except RecursionError:
-                    continue  # nested deeper than we follow: its remaining classes stay unknown
-        for path, text in texts.items():
-            if index.user_model_ref is None and "AUTH_USER_MODEL" in text:
-                match = _AUTH_USER_MODEL.search(text)
-                if match:
-                    index.user_model_ref = match.group(1)
-            if "Signal(" in text:
+        for path in files_defining_model_classes(facts):
+            file = facts[path]
+            if file.classes is None:
                 parsed = parse(path)
-                if parsed is not None:
-                    try:
-                        index._add_signals(*parsed)
-                    except RecursionError:
-                        continue
-            if "async def" in text:
-                index._add_twins(path, text, parse, twin_patterns)
+                try:
+                    file.classes = tuple(_classes_of(path, *parsed)) if parsed is not None else ()
+                except RecursionError:
+                    file.classes = ()  # nested deeper than we follow: its classes stay unknown
+            for info in file.classes:
+                index._add(info)
+        for file in facts.values():
+            index.user_model_ref = index.user_model_ref or file.user_model_ref
+            index.signals.update(file.signals)
+            if file.twins:
+                index.module_twins[file.twins[0]] = dict(file.twins[1])
         index.finish()
         return index
-
-    def add_module(self, path: str, tree: ast.Module, module: str, is_package: bool) -> None:
-        bindings = import_bindings(tree, module, is_package)
-        local = {s.name for s in tree.body if isinstance(s, ast.ClassDef)}
-
-        def resolve(node: ast.expr) -> str | None:
-            if isinstance(node, ast.Name) and node.id in local:
-                return f"{module}.{node.id}"
-            return qualify(node, bindings)
-
-        for stmt in tree.body:
-            if isinstance(stmt, ast.ClassDef):
-                self._add(_class_info(stmt, path, module, resolve))
-            elif (
-                isinstance(stmt, ast.Assign)
-                and len(stmt.targets) == 1
-                and isinstance(stmt.targets[0], ast.Name)
-            ):
-                # BookManager = models.Manager.from_queryset(BookQuerySet)
-                spec = _manager_spec(stmt.value, resolve, called=False)
-                if spec is not None:
-                    name = stmt.targets[0].id
-                    self._add(
-                        ClassInfo(
-                            f"{module}.{name}", name, module, path, stmt.lineno,
-                            (MANAGER_BASE,),
-                            queryset_class=spec.queryset_class,
-                        )
-                    )
-
-    def _add_signals(self, tree: ast.Module, module: str, is_package: bool) -> None:
-        bindings = import_bindings(tree, module, is_package)
-        for stmt in tree.body:
-            if (
-                isinstance(stmt, ast.Assign)
-                and isinstance(stmt.value, ast.Call)
-                and qualify(stmt.value.func, bindings) in api.SIGNAL_CLASSES
-            ):
-                for target in stmt.targets:
-                    if isinstance(target, ast.Name):
-                        self.signals.add(f"{module}.{target.id}")
-
-    def _add_twins(self, path: str, text: str, parse, patterns: tuple[str, ...]) -> None:
-        """A module's twin pairs of module-level functions.  Found by name first (a regex over
-        `def` lines), so only a module that has a pair is parsed."""
-        from .twins.pairs import twin_name
-
-        sync, coroutines = set(), set()
-        for match in _MODULE_FUNCTION.finditer(text):
-            (coroutines if match.group(1) else sync).add(match.group(2))
-        named = {}
-        for name in sync:
-            twin = next((twin_name(name, p) for p in patterns if twin_name(name, p) in coroutines), None)
-            if twin is not None:
-                named[name] = twin
-        if not named:
-            return
-        parsed = parse(path)
-        if parsed is None:
-            return
-        tree, module, _ = parsed
-        functions = {s.name: s for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))}
-        found = {}
-        for name, twin in named.items():
-            function, coroutine = functions.get(name), functions.get(twin)
-            if not (isinstance(function, ast.FunctionDef) and isinstance(coroutine, ast.AsyncFunctionDef)):
-                continue
-            if any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in ast.walk(function)):
-                continue  # calling a generator runs nothing: choosing the sync one is deliberate
-            delegates = any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(coroutine))
-            found[name] = (twin, delegates)
-        if found:
-            self.module_twins[module] = found
 
     def _add(self, info: ClassInfo) -> None:
         self.classes[info.qualname] = info
@@ -463,34 +486,49 @@ class ProjectIndex:
 # -- reading class bodies ---------------------------------------------------------------------
 
 
-def _files_defining_model_classes(texts: dict[str, str]) -> list[str]:
-    headers: dict[str, list[tuple[str, set[str]]]] = {}
-    for path, text in texts.items():
-        if "class" not in text:
-            continue
-        found = [
-            (m.group(1), set(re.findall(r"(\w+)\s*(?:[,\[(]|$)", m.group(2).strip() + ",")))
-            for m in _CLASS_HEADER.finditer(text)
-        ]
-        if found:
-            headers[path] = found
+def files_defining_model_classes(facts: dict[str, FileFacts]) -> list[str]:
+    """The files whose classes (transitively) extend a model, manager or queryset base, found
+    from their class headers alone."""
     known = set().union(*_ROOT_NAMES.values())
     # A class declaring model fields is a model whatever its base (an abstract model from a
     # package we cannot read): its file is read, and its subclasses with it.
-    selected: set[str] = {p for p in headers if "Field(" in texts[p]}
-    known.update(name for p in selected for name, _ in headers[p])
+    selected: set[str] = {p for p, f in facts.items() if f.headers and f.declares_fields}
+    known.update(name for p in selected for name, _ in facts[p].headers)
     changed = True
     while changed:
         changed = False
-        for path, classes in headers.items():
-            for name, bases in classes:
+        for path, file in facts.items():
+            for name, bases in file.headers:
                 if bases & known and (name not in known or path not in selected):
                     changed = changed or name not in known or path not in selected
                     known.add(name)
                     selected.add(path)
     # Files that define managers through `Manager.from_queryset(...)` at module level.
-    selected |= {p for p, t in texts.items() if ".from_queryset(" in t}
+    selected |= {p for p, f in facts.items() if f.from_queryset}
     return sorted(selected)
+
+
+def _classes_of(path: str, tree: ast.Module, module: str, is_package: bool) -> Iterable[ClassInfo]:
+    bindings = import_bindings(tree, module, is_package)
+    local = {s.name for s in tree.body if isinstance(s, ast.ClassDef)}
+
+    def resolve(node: ast.expr) -> str | None:
+        if isinstance(node, ast.Name) and node.id in local:
+            return f"{module}.{node.id}"
+        return qualify(node, bindings)
+
+    for stmt in tree.body:
+        if isinstance(stmt, ast.ClassDef):
+            yield _class_info(stmt, path, module, resolve)
+        elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            # BookManager = models.Manager.from_queryset(BookQuerySet)
+            spec = _manager_spec(stmt.value, resolve, called=False)
+            if spec is not None:
+                name = stmt.targets[0].id
+                yield ClassInfo(
+                    f"{module}.{name}", name, module, path, stmt.lineno, (MANAGER_BASE,),
+                    queryset_class=spec.queryset_class,
+                )
 
 
 def _class_info(node: ast.ClassDef, path: str, module: str, resolve) -> ClassInfo:

@@ -18,9 +18,9 @@ from .config import Config, glob_match
 from .diagnostics import Diagnostic
 from .discovery import discover
 from .django_api import Version
-from .engine import LintSettings, parse
+from .engine import Dispatch, LintSettings, parse
 from .imports import module_name_for
-from .project import ProjectIndex
+from .project import FileFacts, ProjectIndex, file_facts, files_defining_model_classes
 from .rules import RULES
 from .source import SourceFile, UnreadableSource
 from .workers import FIX_FAILED, Checker, FileOutcome, Work, check_files
@@ -94,6 +94,8 @@ class Run:
         self.sources: dict[str, SourceFile] = {}
         self.read_hashes: dict[str, bytes] = {}  # under --fix: path → hash of the bytes read
         self.module_paths: dict[str, str] = {}  # the project's modules by dotted name
+        self._index_sources: dict[str, SourceFile] = {}  # files read only for the index
+        self._index_key = ""
         self.report = Report()
 
     def execute(self) -> Report:
@@ -110,11 +112,9 @@ class Run:
     def _execute(self) -> Report:
         files = discover(self.options.paths, self.config)
         self._read(files)
-        index = self._index(files)
+        facts = self._facts(files)
         settings = LintSettings(self.options.target, self.options.enabled, self.config.twins)
-        checker = Checker(
-            index, settings, self.options.fix or self.options.diff, self.options.unsafe_fixes, self.trees, self.module_paths
-        )
+        dispatch = Dispatch(self.options.enabled)
         found: dict[str, list[Diagnostic]] = {}
         work: Work = []
         keys: dict[str, str] = {}  # cache keys of the files not found in the cache
@@ -130,7 +130,7 @@ class Run:
                     found[path] = cached
                     continue
                 keys[path] = key  # to store what is found
-            if checker.wants(source):
+            if dispatch.wants(source.text):
                 work.append((source, enabled))
             else:
                 found[path] = []  # nothing any enabled rule looks for: not parsed
@@ -143,6 +143,12 @@ class Run:
                 self.progress(done, len(files))
 
         consulted: dict[str, frozenset[str]] = {}
+        # The index is assembled only when some file is checked: a warm run does without.
+        index = self._index(facts) if work else None
+        checker = Checker(
+            index, settings, self.options.fix or self.options.diff, self.options.unsafe_fixes, self.trees,
+            self.module_paths,
+        )
         for (source, _), outcome in zip(work, check_files(checker, work, advance)):
             found[source.path] = self._settle(source, outcome)
             consulted[source.path] = outcome.consulted
@@ -182,47 +188,75 @@ class Run:
 
     def _parse(self, path: str):
         if path not in self.trees:
-            source = self.sources.get(path)
+            source = self.sources.get(path) or self._index_sources.get(path)
             tree = parse(source) if source is not None else None
             self.trees[path] = tree if isinstance(tree, ast.Module) else None
         tree = self.trees[path]
         return (tree, *module_name_for(path)) if tree is not None else None
 
-    def _index(self, files: list[str]) -> ProjectIndex:
-        """The model index covers the whole project root, not only the paths being checked:
-        `async-lint check app/views.py` still needs `app/models.py`."""
+    def _facts(self, files: list[str]) -> dict[str, FileFacts]:
+        """Every project file's facts for the model index.  The index covers the whole project
+        root, not only the paths being checked: `async-lint check app/views.py` still needs
+        `app/models.py`.  With the cache, a file whose size and modification time are those
+        stored is not even read; one whose text is unchanged is not parsed again."""
         project_files = set(files)
         root = str(self.config.root)
         checked_whole_root = any(os.path.abspath(p) == root for p in self.options.paths)
         if not checked_whole_root and any(os.path.commonpath([root, f]) == root for f in files):
             project_files.update(discover([root], self.config))
-        for path in project_files - set(self.sources):
-            try:
-                with open(path, "rb") as handle:
-                    self.sources[path] = SourceFile.from_bytes(path, handle.read())
-            except (OSError, UnreadableSource):
+        self.module_paths = module_paths(project_files)
+        patterns = self.config.twins.patterns
+        stored = self.cache.facts(patterns) if self.cache is not None else {}
+        facts: dict[str, FileFacts] = {}
+        self._fresh_facts: dict[str, tuple] = {}
+        for path in sorted(project_files):
+            module = module_name_for(path)
+            entry = stored.get(path)
+            stamp = _stamp(path)
+            if entry is not None and entry[0] == stamp and entry[2] == module and path not in self.sources:
+                self.hashes[path], facts[path] = entry[1], entry[3]
                 continue
-        texts = {p: s.text for p, s in self.sources.items() if p in project_files}
-        self.module_paths = module_paths(texts)
-        index = None
-        if self.cache is not None:
-            # Everything the index is built from: each file's path, module name and text, and
-            # how twins are named.
-            self.hashes = {p: cache_module.text_hash(t) for p, t in texts.items()}
-            index_key = cache_module.fingerprint(
-                [self.config.twins.patterns, *((p, module_name_for(p), self.hashes[p]) for p in sorted(texts))]
-            )
-            self.settings_key = cache_module.fingerprint(
-                (index_key, self.options.target, sorted(self.options.enabled), self.config.twins)
-            )
-            index = self.cache.index(index_key)
+            source = self.sources.get(path) or self._read_for_index(path)
+            if source is None:
+                continue
+            text_hash = cache_module.text_hash(source.text)
+            if entry is not None and entry[1] == text_hash and entry[2] == module:
+                file = entry[3]
+            else:
+                file = file_facts(source.text, lambda p=path: self._parse(p), patterns)
+            self.hashes[path], facts[path] = text_hash, file
+            self._fresh_facts[path] = (stamp, text_hash, module, file)
+        self._stored_facts = {p: stored[p] for p in facts if p in stored and p not in self._fresh_facts}
+        selected = set(files_defining_model_classes(facts))
+        # What the index is built from: each file's module name and facts, and the whole text of
+        # the files whose classes it reads.
+        self._index_key = cache_module.fingerprint(
+            [patterns, *((p, module_name_for(p), facts[p].summary(), p in selected and self.hashes[p]) for p in sorted(facts))]
+        )
+        self.settings_key = cache_module.fingerprint(
+            (self._index_key, self.options.target, sorted(self.options.enabled), self.config.twins)
+        )
+        return facts
+
+    def _read_for_index(self, path: str) -> SourceFile | None:
+        """A file read only for the index: kept for parsing, never reported on."""
+        try:
+            with open(path, "rb") as handle:
+                source = SourceFile.from_bytes(path, handle.read())
+        except (OSError, UnreadableSource):
+            return None
+        self._index_sources[path] = source
+        return source
+
+    def _index(self, facts: dict[str, FileFacts]) -> ProjectIndex:
+        index = self.cache.index(self._index_key) if self.cache is not None else None
         if index is None:
-            index = ProjectIndex.build(texts, self._parse, self.config.twins.patterns)
+            index = ProjectIndex.assemble(facts, self._parse)
             if self.cache is not None:
-                self.cache.put_index(index_key, index)
-        # Sources read only for the index are not reported on.
-        for path in project_files - set(files):
-            self.sources.pop(path, None)
+                self.cache.put_index(self._index_key, index)
+        if self.cache is not None:
+            # Classes read while assembling are kept with the facts.
+            self.cache.put_facts(self.config.twins.patterns, {**self._stored_facts, **self._fresh_facts})
         return index
 
     def _file_key(self, source: SourceFile, enabled: frozenset[str]) -> str:
@@ -334,6 +368,15 @@ def write_atomic(path: str, data: bytes, read_hash: bytes | None = None) -> None
         if os.path.exists(temporary):
             os.unlink(temporary)
         raise
+
+
+def _stamp(path: str) -> tuple[int, int, int] | None:
+    """What tells a file changed without reading it: size, modification time, inode."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return status.st_size, status.st_mtime_ns, status.st_ino
 
 
 def _bytes_hash(data: bytes) -> bytes:
