@@ -307,6 +307,8 @@ HTTP_REQUEST_CLASSES = frozenset(
     }
 )
 GET_USER_MODEL = frozenset({"django.contrib.auth.get_user_model"})
+# The app registry's lookup of a model by name (django/apps/registry.py, `Apps.get_model`).
+GET_MODEL = frozenset({"django.apps.apps.get_model", "django.apps.registry.apps.get_model"})
 
 # -- ASL3: sync/async method pairs Django calls for you -----------------------------------------
 

@@ -330,6 +330,21 @@ class ProjectIndex:
     # -- queries ----------------------------------------------------------------------------
 
     @cached_property
+    def reverse_managers(self) -> dict[str, Relation]:
+        """`<model>_set` accessors (reverse foreign keys and many-to-many without a
+        related_name) that lead to one model whichever model they are read on."""
+        found: dict[str, set[Relation]] = defaultdict(set)
+        for model in self.models.values():
+            for name, relation in model.relations.items():
+                if name.endswith("_set") and relation.kind in ("reverse_fk", "reverse_m2m"):
+                    found[name].add(relation)
+        return {
+            name: next(iter(relations))
+            for name, relations in found.items()
+            if len({r.target for r in relations}) == 1 and next(iter(relations)).target is not None
+        }
+
+    @cached_property
     def relation_names(self) -> frozenset[str]:
         """The attributes through which a model reads one related object (a foreign key, a
         one-to-one, either way)."""
@@ -711,3 +726,12 @@ def _builtin_classes() -> list[ClassInfo]:
         model("Session", "django.contrib.sessions.models", (api.MODEL_BASE,)),
         model("Site", "django.contrib.sites.models", (api.MODEL_BASE,)),
     ]
+
+
+def external_model(qualname: str) -> Model:
+    """A model of an installed package whose source the index has not read (`from
+    corelib.models import Artifact`): it has managers and can be saved, but no relation of it
+    is known, so reading one is never flagged."""
+    module, _, name = qualname.rpartition(".")
+    managers = dict.fromkeys(("objects", "_default_manager", "_base_manager"), ManagerSpec())
+    return Model(qualname, name, _app_label(module), False, False, {}, managers, frozenset())

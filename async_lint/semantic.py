@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Iterator
 
 from . import django_api as api
 from .imports import import_bindings, qualify
-from .project import ManagerSpec, Model, ProjectIndex, Relation
+from .project import ManagerSpec, Model, ProjectIndex, Relation, external_model
 
 if TYPE_CHECKING:
     from .functions import ProjectFunctions
@@ -354,6 +354,13 @@ def _is_async_twin(base: object, method: str) -> bool:
     return twins is not None and method.startswith("a") and method[1:] in twins
 
 
+def _local_root(node: ast.expr, scope: Scope) -> bool:
+    """Whether an expression reads a local variable (or an attribute of one)."""
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        node = node.value
+    return isinstance(node, ast.Name) and scope.binds(node.id)
+
+
 def _names(node: ast.AST, name: str) -> bool:
     return isinstance(node, ast.Name) and node.id == name
 
@@ -469,7 +476,21 @@ class FileModel:
             return Signal()
         if qualname.startswith(("django.", "asgiref.", "channels.", "asyncio.")):
             return DjangoCallable(qualname)
+        if self._outside_project_models(qualname):
+            return ModelClass(external_model(qualname))
         return None
+
+    def _outside_project_models(self, qualname: str) -> bool:
+        """A class imported from a `models` module of an installed package (not of the
+        project): taken for a model, as a Django developer reads `from corelib.models import
+        Artifact`."""
+        module, _, name = qualname.rpartition(".")
+        if not (module == "models" or module.endswith(".models")) or not name[:1].isupper() or name.isupper():
+            return False
+        if self.functions is None:
+            return False  # the project's modules are not known
+        top = module.split(".")[0]
+        return not any(m == top or m.startswith(top + ".") for m in self.functions.module_paths)
 
     # -- function scopes -------------------------------------------------------------------
 
@@ -683,7 +704,15 @@ class FileModel:
         attr = node.attr
         if base is None:
             qualname = self._imported_name(node, scope)
-            return self._value_of_qualname(qualname) if qualname else None
+            if qualname:
+                return self._value_of_qualname(qualname)
+            relation = self.index.reverse_managers.get(attr)
+            if relation is not None and scope is not None and _local_root(node.value, scope):
+                # `x.book_set` on a value of unknown type: only a Book's foreign key makes it.
+                target = self.index.models.get(relation.target or "")
+                spec = target.managers.get("objects") if target else None
+                return Manager(target, spec or ManagerSpec(), relation)
+            return None
         if isinstance(base, ModelClass):
             spec = base.model.managers.get(attr)
             return Manager(base.model, spec) if spec is not None else None
@@ -771,6 +800,12 @@ class FileModel:
             return SyncToAsync()
         if qualname in api.GET_USER_MODEL:
             model = self.index.models.get(self.index.user_model or "")
+            return ModelClass(model) if model else None
+        if qualname in api.GET_MODEL:
+            names = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+            if len(names) != len(node.args) or node.keywords or not 1 <= len(names) <= 2:
+                return None
+            model = self.index.models.get(self.index.resolve_model_ref(".".join(names), None) or "")
             return ModelClass(model) if model else None
         if qualname in api.EMAIL_MESSAGE_CLASSES:
             return EmailMessage()

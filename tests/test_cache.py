@@ -5,6 +5,7 @@ in the file itself or in a models file it uses, is seen."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -208,3 +209,33 @@ def test_entries_of_deleted_files_are_dropped(project: Path):
     extra.unlink()
     check(project)
     assert b"extra.py" not in results_file(project).read_bytes()
+
+
+def test_editing_a_helper_module_changes_findings_of_its_unchanged_caller(project: Path):
+    """ASL117 follows `report()` into services.py: the caller's cached findings depend on it."""
+    services = project / "shop" / "services.py"
+    services.write_text("from shop.models import Book\n\n\ndef report():\n    return Book.objects.count()\n")
+    (project / "shop" / "api.py").write_text("from shop.services import report\n\n\nasync def view():\n    return report()\n")
+    assert ("api.py", "ASL117", 5) in codes(check(project))
+    services.write_text("def report():\n    return 0\n")
+    assert ("api.py", "ASL117", 5) not in codes(check(project))
+    services.write_text("from shop.models import Book\n\n\ndef report():\n    return Book.objects.count()\n")
+    assert ("api.py", "ASL117", 5) in codes(check(project))
+
+
+def test_a_file_unchanged_on_disk_is_not_read_for_the_index(project: Path):
+    """Facts of a file whose size and modification time are unchanged come from the cache, as
+    ruff's do: a models file rewritten behind the tool's back with both kept is not read again
+    when only the views are checked; touched, it is."""
+
+    def check(project: Path):
+        return run(project, "check", "shop/views.py", "--output-format", "json")
+
+    assert ("views.py", "ASL105", 5) in codes(check(project))
+    models = project / "shop" / "models.py"
+    before = models.stat()
+    models.write_text(MODELS.replace('related_name="books"', 'related_name="bxxks"'))
+    os.utime(models, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert ("views.py", "ASL105", 5) in codes(check(project))
+    os.utime(models, ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000))
+    assert ("views.py", "ASL105", 5) not in codes(check(project))

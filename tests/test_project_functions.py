@@ -1,0 +1,190 @@
+"""Functions followed across modules, through the real command line on a small project: the
+helpers an async view calls (imported, two modules deep, methods of models and of bases in
+other modules), what they return, models of packages outside the tree, and look-alikes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+MODELS = """\
+from django.db import models
+
+
+class Client(models.Model):
+    name = models.CharField(max_length=100)
+
+
+class Case(models.Model):
+    client = models.ForeignKey(Client, on_delete=models.CASCADE)
+    title = models.CharField(max_length=100)
+
+    def mark_cancelled(self):
+        Case.objects.filter(pk=self.pk).update(title="cancelled")
+        self.refresh_from_db()
+
+    def label(self):
+        return self.title.upper()
+
+
+class Party(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE)
+"""
+SERVICES = """\
+from office import queries
+from office.models import Case
+
+
+def load_case(pk):
+    case = Case.objects.get(pk=pk)
+    return case
+
+
+def load_case_with_client(pk):
+    return Case.objects.select_related("client").get(pk=pk)
+
+
+def load_and_touch(pk):
+    case = Case.objects.get(pk=pk)
+    print(case.client.name)
+    return case
+
+
+def count_cases():
+    return queries.total()
+
+
+async def aload(pk) -> tuple[Case, dict]:
+    return await Case.objects.aget(pk=pk), {}
+
+
+def ping(n):
+    return pong(n - 1) if n else 0
+
+
+def pong(n):
+    return ping(n)
+
+
+class Base:
+    def current_user(self, request):
+        return request.user.get_username()
+"""
+QUERIES = """\
+from office.models import Case
+
+
+def total():
+    return Case.objects.count()
+"""
+
+
+def run_check(project: Path, path: str) -> list[dict]:
+    result = subprocess.run(
+        [sys.executable, "-m", "async_lint", "check", path, "--output-format", "json", "--no-cache"],
+        cwd=project, capture_output=True, text=True, timeout=120,
+    )
+    assert "Traceback" not in result.stderr, result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "pyproject.toml").write_text('[tool.async-lint]\ntarget-version = "5.2"\n')
+    app = tmp_path / "office"
+    app.mkdir()
+    for name, text in {"__init__": "", "models": MODELS, "services": SERVICES, "queries": QUERIES}.items():
+        (app / f"{name}.py").write_text(text)
+    return tmp_path
+
+
+def findings_in(project: Path, code: str) -> list[tuple[int, str, str]]:
+    (project / "office" / "views.py").write_text(code)
+    return [
+        (d["location"]["row"], d["code"], d["message"])
+        for d in run_check(project, "office/views.py")
+    ]
+
+
+def test_chain_of_imported_helpers_is_named(project: Path):
+    found = findings_in(
+        project,
+        "from office.services import count_cases\n\n\nasync def view(request):\n    return count_cases()\n",
+    )
+    assert [(row, code) for row, code, _ in found] == [(5, "ASL117")]
+    assert "office/queries.py:5" in found[0][2]
+    # The full output names each step of the chain.
+    result = subprocess.run(
+        [sys.executable, "-m", "async_lint", "check", "office/views.py", "--no-cache"],
+        cwd=project, capture_output=True, text=True, timeout=120,
+    )
+    assert "view → count_cases (office/services.py:20) → total (office/queries.py:4)" in result.stdout
+
+
+def test_model_method_that_queries_and_one_that_does_not(project: Path):
+    found = findings_in(
+        project,
+        "from office.models import Case\n\n\nasync def view(pk):\n"
+        "    case = await Case.objects.aget(pk=pk)\n    case.label()\n    case.mark_cancelled()\n",
+    )
+    assert [(row, code) for row, code, _ in found] == [(7, "ASL117")]
+
+
+def test_method_of_a_base_class_in_another_module(project: Path):
+    found = findings_in(
+        project,
+        "from office.services import Base\n\n\nclass Tags(Base):\n"
+        "    def collect(self, request):\n        return [self.current_user(request)]\n\n"
+        "    async def __acall__(self, request):\n        return self.collect(request)\n",
+    )
+    assert [(row, code) for row, code, _ in found] == [(9, "ASL117")]
+
+
+def test_instance_returned_by_a_helper_carries_what_its_query_loaded(project: Path):
+    found = findings_in(
+        project,
+        "from asgiref.sync import sync_to_async\n"
+        "from office.services import load_and_touch, load_case, load_case_with_client\n\n\n"
+        "async def view(pk):\n"
+        "    a = await sync_to_async(load_case)(pk)\n"
+        "    b = await sync_to_async(load_case_with_client)(pk)\n"
+        "    c = await sync_to_async(load_and_touch)(pk)\n"
+        "    return a.client.name, b.client.name, c.client.name\n",
+    )
+    assert [(row, code) for row, code, _ in found] == [(9, "ASL201")]
+    assert "the query in load_case (office/services.py:5)" in found[0][2]
+
+
+def test_annotated_tuple_return_types_its_items_with_an_unknown_origin(project: Path):
+    found = findings_in(
+        project,
+        "from office.services import aload\n\n\nasync def view(pk):\n"
+        "    case, extra = await aload(pk)\n"
+        "    name = case.client.name\n"  # origin unknown: not flagged
+        "    return case.party_set.exists()\n",
+    )
+    assert [(row, code) for row, code, _ in found] == [(7, "ASL101")]
+
+
+def test_recursive_helpers_end(project: Path):
+    found = findings_in(project, "from office.services import ping\n\n\nasync def view():\n    return ping(3)\n")
+    assert found == []
+
+
+def test_models_of_a_package_outside_the_tree(project: Path):
+    found = findings_in(
+        project,
+        "from django.apps import apps\nfrom corelib.plugin.models import Artifact\n\n\n"
+        "async def view(pk, thing):\n"
+        "    Artifact.objects.get(pk=pk)\n"
+        "    Artifact(name='x').save()\n"
+        "    apps.get_model('office', 'Case').objects.count()\n"
+        "    thing.party_set.count()\n"
+        "    artifact = await Artifact.objects.aget(pk=pk)\n"
+        "    return artifact.owner.name, thing.unknown_set.count()\n",
+    )
+    assert [(row, code) for row, code, _ in found] == [(6, "ASL101"), (7, "ASL104"), (8, "ASL101"), (9, "ASL101")]
