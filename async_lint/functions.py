@@ -279,9 +279,15 @@ class ProjectFunctions:
         return self._memoised(("chain", ref.node, ignore), lambda: self._chain(ref, ignore))
 
     def _chain(self, ref: FunctionRef, ignore: frozenset[str]) -> UnsafeChain | None:
-        direct = [h for h in self._find_hazards(ref, self) if h.code not in ignore]
+        once = _run_once_blocks(ref.node)
+        direct = [
+            h for h in self._find_hazards(ref, self)
+            if h.code not in ignore and not any(start <= h.start < end for start, end in _offsets(ref.source, once))
+        ]
         first_direct = direct[0] if direct else None
         for call_line, callee in self._calls(ref):
+            if any(first <= call_line <= last for first, last in once):
+                continue
             if first_direct is not None and ref.source.row_col(first_direct.start)[0] <= call_line:
                 break
             deeper = self.unsafe_chain(callee, ignore)
@@ -319,6 +325,8 @@ class ProjectFunctions:
         for stmt in _own_returns(ref.node.body):
             if stmt.value is None or (isinstance(stmt.value, ast.Constant) and stmt.value.value is None):
                 continue
+            if scope.filled_before(stmt.value):
+                return None  # a QuerySet whose rows the body fetched: iterating it is free
             values.append(self._portable(self._returned(stmt.value, scope, ref), ref))
         from_body = values[0] if values and all(v == values[0] for v in values) else None
         if from_body is not None:
@@ -379,6 +387,41 @@ def _plain(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
 def _is_generator(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     """Calling a generator function runs none of its body."""
     return any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in iter_scope_nodes(function.body))
+
+
+def _run_once_blocks(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[tuple[int, int]]:
+    """Lines of `if NAME is None:` / `if not NAME:` blocks that set NAME, a module global the
+    function declares: a value computed once per process (typically warmed at start-up), not
+    on every call."""
+    names = {n for s in iter_scope_nodes(function.body) if isinstance(s, ast.Global) for n in s.names}
+    blocks = []
+    for node in iter_scope_nodes(function.body) if names else ():
+        if not isinstance(node, ast.If):
+            continue
+        test = node.test
+        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            test = test.operand
+        elif isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Is):
+            if not (isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None):
+                continue
+            test = test.left
+        else:
+            continue
+        if not (isinstance(test, ast.Name) and test.id in names):
+            continue
+        assigned = any(
+            isinstance(n, ast.Name) and n.id == test.id and isinstance(n.ctx, ast.Store)
+            for stmt in node.body for n in ast.walk(stmt)
+        )
+        if assigned:
+            blocks.append((node.body[0].lineno, node.body[-1].end_lineno or node.body[-1].lineno))
+    return blocks
+
+
+def _offsets(source: SourceFile, blocks: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Line ranges as character offsets."""
+    starts = source.line_starts
+    return [(starts[first - 1], starts[last] if last < len(starts) else len(source.text)) for first, last in blocks]
 
 
 def _first_parameter(scope: Scope) -> str | None:

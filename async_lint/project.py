@@ -174,8 +174,10 @@ class FileFacts:
     classes: tuple[ClassInfo, ...] | None = None
 
     def summary(self) -> tuple:
-        """What other files' findings can depend on, besides its classes."""
-        return (self.headers, self.declares_fields, self.from_queryset, self.user_model_ref, self.signals, self.twins)
+        """What other files' findings can depend on, besides its classes (in a fixed order:
+        it is fingerprinted, and a set's order changes with each process's string hashing)."""
+        headers = tuple((name, tuple(sorted(bases))) for name, bases in self.headers)
+        return (headers, self.declares_fields, self.from_queryset, self.user_model_ref, self.signals, self.twins)
 
 
 def file_facts(

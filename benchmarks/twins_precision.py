@@ -16,6 +16,11 @@ listed as misses (the triage also holds every finding of the rule's first versio
 
     python benchmarks/twins_precision.py CHECKOUTS [--clone] [--project NAME ...]
 
+The same projects judge other rules with their own verdicts, e.g. what following helpers
+across modules added (ASL117; benchmarks/project_model/triage.csv):
+
+    python benchmarks/twins_precision.py CHECKOUTS --rules ASL117 --triage benchmarks/project_model/triage.csv
+
 CHECKOUTS holds one directory per project, named as in projects.toml; `--clone` fetches the
 missing ones at their pinned commit (shallow, with git).  Fetched code is never committed.
 """
@@ -49,6 +54,10 @@ def main() -> int:
     parser.add_argument("checkouts", type=Path, help="one directory per project, named as in projects.toml")
     parser.add_argument("--clone", action="store_true", help="fetch missing projects at their pinned commit")
     parser.add_argument("--project", action="append", help="only this project (repeatable)")
+    parser.add_argument("--rules", default=RULES, help=f"the rules judged (default: {RULES})")
+    parser.add_argument(
+        "--triage", type=Path, default=TRIAGE, help="their verdicts (default: benchmarks/twins/triage.csv)"
+    )
     args = parser.parse_args()
 
     projects = tomllib.loads(PROJECTS.read_text(encoding="utf-8"))["project"]
@@ -56,7 +65,7 @@ def main() -> int:
         projects = [p for p in projects if p["name"] in args.project]
     verdicts = {
         (row["project"], row["path"], int(row["line"]), row["code"]): row
-        for row in csv.DictReader(TRIAGE.open(encoding="utf-8"))
+        for row in csv.DictReader(args.triage.open(encoding="utf-8"))
     }
 
     totals: Counter[str] = Counter()
@@ -72,7 +81,7 @@ def main() -> int:
                 continue
             clone(project, root)
         started = time.perf_counter()
-        findings = run_async_lint(root, project.get("paths", ["."]))
+        findings = run_async_lint(root, project.get("paths", ["."]), args.rules)
         seconds = time.perf_counter() - started
         checked.append(project["name"])
         counts: Counter[str] = Counter()
@@ -105,7 +114,7 @@ def main() -> int:
             f" = {(totals['real'] + totals['intended']) / judged:.0%}"
         )
     if untriaged:
-        print(f"\n{len(untriaged)} findings have no verdict yet (add them to {TRIAGE.relative_to(HERE.parent)}):")
+        print(f"\n{len(untriaged)} findings have no verdict yet (add them to {args.triage}):")
         print("\n".join(f"  {line}" for line in untriaged))
     misses = [
         row
@@ -119,8 +128,8 @@ def main() -> int:
     return 0
 
 
-def run_async_lint(root: Path, paths: list[str]) -> list[dict]:
-    command = [sys.executable, "-m", "async_lint", "check", *paths, "--select", RULES]
+def run_async_lint(root: Path, paths: list[str], rules: str) -> list[dict]:
+    command = [sys.executable, "-m", "async_lint", "check", *paths, "--select", rules]
     command += ["--output-format", "json", "--no-cache", "--exit-zero"]
     result = subprocess.run(command, cwd=root, capture_output=True, text=True)
     if result.returncode != 0:

@@ -239,3 +239,16 @@ def test_a_file_unchanged_on_disk_is_not_read_for_the_index(project: Path):
     assert ("views.py", "ASL105", 5) in codes(check(project))
     os.utime(models, ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000))
     assert ("views.py", "ASL105", 5) not in codes(check(project))
+
+
+def test_a_warm_run_in_a_new_process_finds_every_file_in_the_cache(project: Path):
+    """Nothing is checked again, so nothing is written: keys must not depend on the process
+    (string hashing changes the order of sets from one interpreter to the next)."""
+    (project / "shop" / "mixins.py").write_text("class Both(Alpha, Beta, Gamma, Delta):\n    pass\n")
+    check(project)
+    check(project)
+    results = next((project / CACHE).glob("*/results.pickle"))
+    written = results.stat().st_mtime_ns
+    for _ in range(2):
+        check(project)
+    assert results.stat().st_mtime_ns == written

@@ -188,3 +188,30 @@ def test_models_of_a_package_outside_the_tree(project: Path):
         "    return artifact.owner.name, thing.unknown_set.count()\n",
     )
     assert [(row, code) for row, code, _ in found] == [(6, "ASL101"), (7, "ASL104"), (8, "ASL101"), (9, "ASL101")]
+
+
+def test_a_query_run_once_per_process_is_not_a_hazard_of_each_call(project: Path):
+    """`if CACHED is None: CACHED = query()` with a module global: warmed once (pulpcore's
+    default domain is cached at start-up), not a query on every call."""
+    (project / "office" / "domains.py").write_text(
+        "from office.models import Client\n\ndefault = None\n\n\ndef get_default():\n"
+        "    global default\n    if default is None:\n        default = Client.objects.get(name='default')\n"
+        "    return default\n\n\ndef get_fresh():\n    return Client.objects.get(name='default')\n"
+    )
+    found = findings_in(
+        project,
+        "from office.domains import get_default, get_fresh\n\n\nasync def view():\n"
+        "    return get_default(), get_fresh()\n",
+    )
+    assert [(row, code, message.split("`")[1]) for row, code, message in found] == [(5, "ASL117", "get_fresh()")]
+
+
+def test_a_queryset_the_helper_already_fetched_is_not_evaluated_again(project: Path):
+    found = findings_in(
+        project,
+        "from django.db.models import QuerySet\nfrom office.models import Case\n\n\n"
+        "async def counted() -> QuerySet:\n    cases = Case.objects.all()\n    async for case in cases:\n"
+        "        case.extra = 1\n    return cases\n\n\n"
+        "async def view():\n    cases = await counted()\n    return [c.title for c in cases]\n",
+    )
+    assert found == []
