@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from .context import Context
-from .functions import FunctionRef, ProjectFunctions
 from .diagnostics import Diagnostic
 from .django_api import Version
+from .functions import FunctionRef, ProjectFunctions
 from .imports import module_name_for
 from .newer_syntax import newer_syntax
 from .noqa import suppressed
@@ -122,7 +122,7 @@ def helper_hazards(target: Version, dispatch: Dispatch):
     """What a sync function's own body does that is unsafe on the loop, in source order: the
     event-loop rules that count in helpers, run over the body as if it ran on the loop."""
 
-    def find(function: "FunctionRef", functions: "ProjectFunctions") -> list[Diagnostic]:
+    def find(function: FunctionRef) -> list[Diagnostic]:
         scope = function.file.scope_for(function.node, function.parent, function.owner)
         ctx = Context(function.source, function.file, target, scope)
         return sorted(_walk_body(scope, ctx, dispatch.helper_hazards), key=lambda d: d.start)

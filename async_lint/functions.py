@@ -114,7 +114,9 @@ class UnsafeChain:
         return self.steps[-1].source.row_col(self.hazard.start)[0]
 
 
-HazardFinder = Callable[["FunctionRef", "ProjectFunctions"], list[Diagnostic]]
+# What a function's own body does that is unsafe on the loop, in source order (the engine's
+# event-loop rules, run over the body).
+HazardFinder = Callable[[FunctionRef], list[Diagnostic]]
 
 
 class ProjectFunctions:
@@ -281,7 +283,7 @@ class ProjectFunctions:
     def _chain(self, ref: FunctionRef, ignore: frozenset[str]) -> UnsafeChain | None:
         once = _run_once_blocks(ref.node)
         direct = [
-            h for h in self._find_hazards(ref, self)
+            h for h in self._find_hazards(ref)
             if h.code not in ignore and not any(start <= h.start < end for start, end in _offsets(ref.source, once))
         ]
         first_direct = direct[0] if direct else None
