@@ -13,14 +13,15 @@ from rich.console import Console
 
 from . import __version__, twins_cli
 from .cache import CACHE_DIR, Cache, clean as clean_cache
-from .config import ConfigError, detect_target, load_config, required_python
+from .config import ConfigError, load_config, required_python
 from .discovery import MissingPath
 from .django_api import format_version
 from .output import FORMATS, display_path, summary_lines
 from .output import concise, full, github, gitlab, sarif, statistics
 from .output import json as json_output
 from .rules import RULES
-from .runner import Options, Run, UnknownSelector, resolve_codes
+from .project_setup import Overrides, Project, SetupError
+from .runner import Options, Run
 
 SUBCOMMANDS = ("check", "clean", "rule", "rules", "twins")
 
@@ -129,25 +130,23 @@ def _clean(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    overrides = Overrides(
+        config_file=args.config,
+        target_version=args.target_version,
+        select=tuple(args.select) if args.select is not None else None,
+        extend_select=tuple(args.extend_select),
+        ignore=tuple(args.ignore),
+        respect_gitignore=args.respect_gitignore,
+    )
     try:
-        config = load_config(args.paths, args.config)
-        if args.respect_gitignore is not None:
-            config.respect_gitignore = args.respect_gitignore
-        target, target_origin = detect_target(config, args.target_version)
-        select = args.select if args.select is not None else config.select
-        enabled = resolve_codes(
-            [*select, *config.extend_select, *args.extend_select], [*config.ignore, *args.ignore]
-        )
-    except ConfigError as error:
+        project = Project.load(args.paths, overrides)
+    except SetupError as error:
         return _error(str(error))
-    except ValueError as error:
-        return _error(f"--target-version: {error}")
-    except UnknownSelector as error:
-        return _error(f"unknown rule selector `{error}` (see `async-lint rules`)")
+    config, target_origin = project.config, project.target_origin
     options = Options(
         paths=args.paths,
-        target=target,
-        enabled=enabled,
+        target=project.target,
+        enabled=project.enabled,
         fix=args.fix,
         unsafe_fixes=args.unsafe_fixes,
         diff=args.diff,
@@ -205,7 +204,7 @@ def _check(args: argparse.Namespace) -> int:
         for line in summary_lines(report.diagnostics, report.fixes_applied, args.unsafe_fixes):
             print(line)
         if output_format == "full" and report.diagnostics:
-            print(f"Target Django {format_version(target)} ({target_origin}).")
+            print(f"Target Django {format_version(project.target)} ({target_origin}).")
     return 1 if report.diagnostics and not args.exit_zero else 0
 
 

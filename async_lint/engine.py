@@ -14,7 +14,7 @@ import sys
 import warnings
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from .context import Context
 from .diagnostics import Diagnostic
@@ -24,7 +24,6 @@ from .imports import module_name_for
 from .newer_syntax import newer_syntax
 from .noqa import suppressed
 from .project import ProjectIndex
-from .rules import RULES
 from .rules.base import EVENT_LOOP, Rule
 from .semantic import FileModel, Scope
 from .source import SourceFile
@@ -37,7 +36,7 @@ _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 @dataclass
 class LintSettings:
     target: Version
-    enabled: frozenset[str] = field(default_factory=lambda: frozenset(RULES))
+    enabled: frozenset[str]
     twins: TwinSettings = field(default_factory=TwinSettings)
 
 
@@ -84,12 +83,14 @@ RulesByType = dict[type, list[Rule]]
 class Dispatch:
     """The enabled rules by where they look and by node type, instantiated once per run."""
 
-    def __init__(self, enabled: Iterable[str]):
+    def __init__(self, enabled: Iterable[str], rules: Mapping[str, type[Rule]]):
+        """`rules`: every rule by code.  Handed in, not imported: the rules' fixers lint the
+        code they generate with this engine, so imports stay one-way."""
         self.event_loop: RulesByType = defaultdict(list)
         self.module: RulesByType = defaultdict(list)
         self.required_texts: set[str] = set()
         for code in enabled:
-            rule = RULES[code]()
+            rule = rules[code]()
             table = self.event_loop if rule.looks_at == EVENT_LOOP else self.module
             for node_type in rule.node_types:
                 table[node_type].append(rule)
@@ -99,7 +100,7 @@ class Dispatch:
         # hazards of the rules on by default (enabled here or not; opt-in rules such as ASL203
         # guess, and a guess must not become a default finding).
         self.helper_hazards: RulesByType = defaultdict(list)
-        for rule_class in RULES.values():
+        for rule_class in rules.values():
             if rule_class.counts_in_helpers and rule_class.default_enabled and rule_class.looks_at == EVENT_LOOP:
                 rule = rule_class()
                 for node_type in rule.node_types:

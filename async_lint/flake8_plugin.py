@@ -25,18 +25,16 @@ from __future__ import annotations
 import ast
 import os
 import sys
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Iterator
 
 from . import __version__
-from .config import Config, ConfigError, detect_target, load_config
+from .config import Config
 from .discovery import discover
-from .engine import Dispatch, LintSettings, lint_source, too_deep_diagnostic
-from .project import ProjectIndex
-from .rules import RULES
+from .engine import lint_source, too_deep_diagnostic
 from .functions import ProjectFunctions
-from .runner import enabled_for, index_of_files, module_paths, resolve_codes
-from .workers import project_functions
+from .project_setup import Overrides, Project, ProjectModel, SetupError
+from .rules import RULES
 from .source import SourceFile
 
 # As in the CLI: inference follows long method chains recursively.
@@ -48,26 +46,18 @@ class AsyncLintConfigError(Exception):
 
 
 @dataclass
-class Project:
+class LoadedProject:
     """What every file of one project shares within a flake8 process."""
 
-    config: Config
-    settings: LintSettings
-    index: ProjectIndex
-    module_paths: dict[str, str]
-    dispatches: dict[frozenset[str], Dispatch] = field(default_factory=dict)
+    project: Project
+    model: ProjectModel
     _functions: ProjectFunctions | None = None
-
-    def dispatch(self, enabled: frozenset[str]) -> Dispatch:
-        if enabled not in self.dispatches:
-            self.dispatches[enabled] = Dispatch(enabled)
-        return self.dispatches[enabled]
 
     @property
     def functions(self) -> ProjectFunctions:
         """The project's functions, followed across modules as `async-lint check` does."""
         if self._functions is None:
-            self._functions = project_functions(self.index, self.module_paths, self.settings.target, self.dispatch(self.settings.enabled))
+            self._functions = self.model.functions(self.project.target, self.project.dispatch())
         return self._functions
 
 
@@ -81,8 +71,8 @@ class Plugin:
     paths: tuple[str, ...] = ()
 
     # Per process: project by configuration file (or root), and by folder of a checked file.
-    _projects: dict[str, Project] = {}
-    _by_folder: dict[str, Project] = {}
+    _projects: dict[str, LoadedProject] = {}
+    _by_folder: dict[str, LoadedProject] = {}
 
     def __init__(self, tree: ast.AST, filename: str, lines: list[str]):
         self.tree = tree
@@ -129,15 +119,17 @@ class Plugin:
         if not isinstance(self.tree, ast.Module):
             return
         path = os.path.abspath(self.filename)
-        project = self._project(path)
-        enabled = enabled_for(path, project.settings.enabled, project.config)
+        loaded = self._project(path)
+        project = loaded.project
+        enabled = project.enabled_for(path)
         if not enabled:
             return
-        dispatch = project.dispatch(enabled)
-        settings = LintSettings(project.settings.target, enabled, project.settings.twins)
         source = SourceFile(path, "".join(self.lines))
         try:
-            diagnostics = lint_source(source, project.index, settings, dispatch, self.tree, project.functions)
+            diagnostics = lint_source(
+                source, loaded.model.index, project.settings(enabled), project.dispatch(enabled), self.tree,
+                loaded.functions,
+            )
         except RecursionError:
             diagnostics = [too_deep_diagnostic(path)]
         for d in diagnostics:
@@ -149,46 +141,35 @@ class Plugin:
     # -- the project, once per process --------------------------------------------------
 
     @classmethod
-    def _project(cls, path: str) -> Project:
+    def _project(cls, path: str) -> LoadedProject:
         """The project as `async-lint check` would see it given the same paths as flake8: its
         configuration is found from those paths (for a file alone, from its folder)."""
         folder = os.path.dirname(path) if os.path.exists(path) else os.getcwd()
         paths = list(cls.paths) or [folder]
         lookup = "\0".join(paths)
-        project = cls._by_folder.get(lookup)
-        if project is None:
+        loaded = cls._by_folder.get(lookup)
+        if loaded is None:
+            sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
+            overrides = Overrides(target_version=cls.target_version, extend_select=tuple(cls.explicitly_selected))
             try:
-                config = load_config(paths)
-            except ConfigError as error:
+                project = Project.load(paths, overrides)
+            except SetupError as error:
                 raise AsyncLintConfigError(str(error)) from None
-            key = str(config.path or config.root)
-            project = cls._projects.get(key)
-            if project is None:
-                project = cls._projects[key] = cls._build(config)
-            cls._by_folder[lookup] = project
-        return project
+            key = str(project.config.path or project.config.root)
+            loaded = cls._projects.get(key)
+            if loaded is None:
+                loaded = cls._projects[key] = LoadedProject(project, cls._model(project.config))
+            cls._by_folder[lookup] = loaded
+        return loaded
 
     @classmethod
-    def _build(cls, config: Config) -> Project:
-        sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
-        try:
-            target, _ = detect_target(config, cls.target_version)
-            enabled = resolve_codes(
-                [*config.select, *config.extend_select, *cls.explicitly_selected], config.ignore
-            )
-        except ValueError as error:
-            raise AsyncLintConfigError(f"{config.path}: {error}") from None
-        settings = LintSettings(target, enabled, config.twins)
-        return Project(config, settings, *cls._index(config))
-
-    @classmethod
-    def _index(cls, config: Config) -> tuple[ProjectIndex, dict[str, str]]:
-        """The model index over the project root and the paths flake8 was given, as
-        `async-lint check` builds it (Run._index)."""
+    def _model(cls, config: Config) -> ProjectModel:
+        """The project model over the project root and the paths flake8 was given, as
+        `async-lint check` builds it."""
         root = str(config.root)
         files = set(discover([root], config))
         given = [p for p in cls.paths if os.path.isdir(p) or p.endswith((".py", ".pyi"))]
         if given:
             unignored = replace(config, respect_gitignore=False)
             files.update(discover(given, unignored))
-        return index_of_files(files, config.twins.patterns), module_paths(files)
+        return ProjectModel.of_files(files, config.twins.patterns)

@@ -10,50 +10,22 @@ import os
 import stat
 import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable
 
 from . import cache as cache_module
-from .config import Config, glob_match
+from .config import Config
 from .diagnostics import Diagnostic
 from .discovery import discover
 from .django_api import Version
 from .engine import Dispatch, LintSettings, parse
 from .imports import module_name_for
 from .project import FileFacts, ProjectIndex, file_facts, files_defining_model_classes
+from .project_setup import ProjectModel, enabled_for, module_paths
 from .rules import RULES
 from .source import SourceFile, UnreadableSource
 from .workers import FIX_FAILED, Checker, FileOutcome, Work, check_files
 
 UNREADABLE = "ASL902"
-
-
-class UnknownSelector(Exception):
-    pass
-
-
-def resolve_codes(select: list[str], ignore: list[str]) -> frozenset[str]:
-    """Rule codes from ruff-style selectors: `ASL` (all), `ASL1` (a family), `ASL101` (one)."""
-    for selector in (*select, *ignore):
-        if selector != "ALL" and not any(code.startswith(selector.upper()) for code in RULES):
-            raise UnknownSelector(selector)
-
-    def matches(code: str, selectors: list[str]) -> str | None:
-        hits = [s.upper() for s in selectors if s == "ALL" or code.startswith(s.upper())]
-        return max(hits, key=len) if hits else None
-
-    codes = set()
-    for code, rule in RULES.items():
-        selected = matches(code, select)
-        if selected is None:
-            continue
-        # Rules that are off by default need to be named (as a code, not a family).
-        if not rule.default_enabled and selected != code:
-            continue
-        ignored = matches(code, ignore)
-        if ignored is None or len(ignored) < len(selected):
-            codes.add(code)
-    return frozenset(codes)
 
 
 @dataclass
@@ -114,7 +86,7 @@ class Run:
         self._read(files)
         facts = self._facts(files)
         settings = LintSettings(self.options.target, self.options.enabled, self.config.twins)
-        dispatch = Dispatch(self.options.enabled)
+        dispatch = Dispatch(self.options.enabled, RULES)
         found: dict[str, list[Diagnostic]] = {}
         work: Work = []
         keys: dict[str, str] = {}  # cache keys of the files not found in the cache
@@ -145,10 +117,8 @@ class Run:
         consulted: dict[str, frozenset[str]] = {}
         # The index is assembled only when some file is checked: a warm run does without.
         index = self._index(facts) if work else None
-        checker = Checker(
-            index, settings, self.options.fix or self.options.diff, self.options.unsafe_fixes, self.trees,
-            self.module_paths,
-        )
+        model = ProjectModel(index, self.module_paths, trees=self.trees)
+        checker = Checker(model, settings, self.options.fix or self.options.diff, self.options.unsafe_fixes)
         for (source, _), outcome in zip(work, check_files(checker, work, advance)):
             found[source.path] = self._settle(source, outcome)
             consulted[source.path] = outcome.consulted
@@ -287,55 +257,6 @@ class Run:
         self.report.changes[source.path] = (source.text, outcome.fixed_text)
         self.report.fixes_applied += outcome.applied
         return outcome.remaining
-
-
-def index_of_files(paths: Iterable[str], twin_patterns: tuple[str, ...]) -> ProjectIndex:
-    """The model index over these files, read from disk (those that cannot be read or parsed
-    left out): for the flake8 plugin and `async-lint twins`, which have no run's sources."""
-    texts: dict[str, str] = {}
-    for path in paths:
-        try:
-            with open(path, "rb") as handle:
-                texts[path] = SourceFile.from_bytes(path, handle.read()).text
-        except (OSError, UnreadableSource):
-            continue
-
-    def parse_path(path: str):
-        tree = parse(SourceFile(path, texts[path]))
-        return (tree, *module_name_for(path)) if isinstance(tree, ast.Module) else None
-
-    return ProjectIndex.build(texts, parse_path, twin_patterns)
-
-
-def module_paths(paths: Iterable[str]) -> dict[str, str]:
-    """Dotted module name → file; a name two files claim (scripts outside packages) is left
-    out, rather than guessed."""
-    found: dict[str, str | None] = {}
-    for path in paths:
-        module = module_name_for(path)[0]
-        found[module] = None if module in found else path
-    return {module: path for module, path in found.items() if path is not None}
-
-
-def enabled_for(path: str, enabled: frozenset[str], config: Config) -> frozenset[str]:
-    """The enabled codes minus the file's `per-file-ignores` (also used by the flake8 plugin)."""
-    relative = _relative(path, config.root)
-    ignored = [
-        code
-        for pattern, codes in config.per_file_ignores.items()
-        if glob_match(relative, pattern) or glob_match(os.path.basename(path), pattern)
-        for code in codes
-    ]
-    if not ignored:
-        return enabled
-    return frozenset(c for c in enabled if not any(c.startswith(i.upper()) for i in ignored))
-
-
-def _relative(path: str, root: Path) -> str:
-    try:
-        return Path(path).relative_to(root).as_posix()
-    except ValueError:
-        return Path(path).as_posix()
 
 
 def write_atomic(path: str, data: bytes, read_hash: bytes | None = None) -> None:

@@ -24,7 +24,7 @@ from .engine import parse
 from .imports import import_bindings, module_name_for
 from .noqa import noqa_codes
 from .output import display_path
-from .runner import index_of_files
+from .project_setup import ProjectModel
 from .source import SourceFile, UnreadableSource
 from .twins.presentation import compared_text, describe
 
@@ -118,7 +118,7 @@ def diff(judged: Judged) -> str:
 def _model_relations(config, files: list[str]) -> frozenset[str]:
     """The project's model relations (from the model index over the project root), as ASL501
     reads them."""
-    return index_of_files({*files, *discover([str(config.root)], config)}, config.twins.patterns).relation_names
+    return ProjectModel.of_files({*files, *discover([str(config.root)], config)}, config.twins.patterns).index.relation_names
 
 
 def run(args: argparse.Namespace) -> int:

@@ -13,7 +13,6 @@ does for ruff; by default, one per core available to the process.
 
 from __future__ import annotations
 
-import ast
 import gc
 import multiprocessing
 import os
@@ -25,12 +24,12 @@ from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from .diagnostics import Diagnostic
-from .django_api import Version
-from .engine import SYNTAX_ERROR, Dispatch, LintSettings, helper_hazards, lint_source, parse, too_deep_diagnostic
+from .engine import SYNTAX_ERROR, Dispatch, LintSettings, lint_source, too_deep_diagnostic
 from .fixes import FixProducedInvalidCode, fix_text
 from .functions import ProjectFunctions
-from .project import ProjectIndex
-from .source import SourceFile, UnreadableSource
+from .project_setup import ProjectModel
+from .rules import RULES
+from .source import SourceFile
 
 FIX_FAILED = "ASL903"
 JOBS_VARIABLE = "ASYNC_LINT_JOBS"
@@ -54,32 +53,21 @@ class FileOutcome:
 class Checker:
     """What checking one file needs, built once per run (and received once by each worker)."""
 
-    def __init__(
-        self,
-        index: ProjectIndex,
-        settings: LintSettings,
-        fix: bool = False,
-        unsafe_fixes: bool = False,
-        trees: dict[str, ast.Module | None] | None = None,
-        module_paths: dict[str, str] | None = None,
-    ):
-        self.index, self.settings = index, settings
+    def __init__(self, model: ProjectModel, settings: LintSettings, fix: bool = False, unsafe_fixes: bool = False):
+        self.model, self.index, self.settings = model, model.index, settings
         self.fix, self.unsafe_fixes = fix, unsafe_fixes
-        self.trees = trees if trees is not None else {}  # parsed by the index, reused
-        self.module_paths = module_paths or {}  # the project's modules, for helpers it calls
-        self.dispatch = Dispatch(settings.enabled)
+        self.dispatch = Dispatch(settings.enabled, RULES)
         self._functions: ProjectFunctions | None = None
 
     def __getstate__(self):
-        # Pickled for a spawned worker: the rule objects are rebuilt there, and trees are
-        # cheaper to parse again than to pickle.
-        return self.index, self.settings, self.fix, self.unsafe_fixes, None, self.module_paths
+        # Pickled for a spawned worker: the rule objects are rebuilt there.
+        return self.model, self.settings, self.fix, self.unsafe_fixes
 
     @property
     def functions(self) -> ProjectFunctions:
         """Built on first use, in each worker: what it learns about helpers stays there."""
         if self._functions is None:
-            self._functions = project_functions(self.index, self.module_paths, self.settings.target, self.dispatch, self.trees)
+            self._functions = self.model.functions(self.settings.target, self.dispatch)
         return self._functions
 
     def __setstate__(self, state) -> None:
@@ -94,7 +82,7 @@ class Checker:
         functions = self.functions
         functions.consulted = set()
         try:
-            found = lint_source(source, self.index, settings, self.dispatch, self.trees.get(source.path), functions)
+            found = lint_source(source, self.index, settings, self.dispatch, self.model.trees.get(source.path), functions)
             diagnostics = [d for d in found if d.code in enabled]
             if self.fix and any(d.fix for d in diagnostics):
                 outcome = self._fix(source, settings, diagnostics)
@@ -124,33 +112,6 @@ class Checker:
         if applied == 0:
             return FileOutcome(diagnostics)
         return FileOutcome(diagnostics, fixed_text, applied, remaining)
-
-
-def project_functions(
-    index: ProjectIndex,
-    module_paths: dict[str, str],
-    target: Version,
-    dispatch: Dispatch,
-    trees: dict[str, ast.Module | None] | None = None,
-) -> ProjectFunctions:
-    """The project's functions, read from disk when a checked file calls into them (`trees`:
-    those already parsed)."""
-
-    def read(path: str) -> SourceFile | None:
-        try:
-            with open(path, "rb") as handle:
-                return SourceFile.from_bytes(path, handle.read())
-        except (OSError, UnreadableSource):
-            return None
-
-    def parse_tree(source: SourceFile) -> ast.Module | None:
-        tree = (trees or {}).get(source.path)
-        if tree is None:
-            parsed = parse(source)
-            tree = parsed if isinstance(parsed, ast.Module) else None
-        return tree
-
-    return ProjectFunctions(index, module_paths, read, parse_tree, helper_hazards(target, dispatch))
 
 
 Work = list[tuple[SourceFile, frozenset[str]]]  # each file with the codes enabled for it

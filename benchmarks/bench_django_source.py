@@ -321,9 +321,10 @@ def _commit(module_file: str) -> str:
 def _work_chars(tree: str) -> int:
     """How much text the run parses for its rules (what decides whether workers start)."""
     from async_lint.engine import Dispatch
-    from async_lint.runner import resolve_codes
+    from async_lint.project_setup import resolve_codes
+    from async_lint.rules import RULES
 
-    dispatch = Dispatch(resolve_codes(["ASL"], []))
+    dispatch = Dispatch(resolve_codes(["ASL"], []), RULES)
     return sum(len(text) for _, text in read_all(python_files(tree)) if dispatch.wants(text))
 
 

@@ -31,10 +31,10 @@ INDEX_MEMORY = """
 import resource, sys
 from async_lint.config import load_config
 from async_lint.discovery import discover
-from async_lint.runner import index_of_files
+from async_lint.project_setup import ProjectModel
 config = load_config([sys.argv[1]])
 files = discover([str(config.root)], config)
-index = index_of_files(files, config.twins.patterns)
+index = ProjectModel.of_files(files, config.twins.patterns).index
 print(len(files), len(index.models), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 

@@ -143,11 +143,12 @@ class _Options:
 
 def test_one_index_per_process_and_no_second_parse(small_project, monkeypatch):
     from async_lint import flake8_plugin
+    from async_lint.project import ProjectIndex
 
     write(small_project / "library" / "views.py", VIEWS)
     write(small_project / "library" / "more.py", VIEWS.replace("def detail", "def other"))
     builds, parsed = [], []
-    original_build = flake8_plugin.ProjectIndex.build.__func__
+    original_build = ProjectIndex.build.__func__
     original_parse = ast.parse
 
     def counting_build(cls, texts, parse, *args):
@@ -158,7 +159,7 @@ def test_one_index_per_process_and_no_second_parse(small_project, monkeypatch):
         parsed.append(str(filename))
         return original_parse(source, filename, *args, **kwargs)
 
-    monkeypatch.setattr(flake8_plugin.ProjectIndex, "build", classmethod(counting_build))
+    monkeypatch.setattr(ProjectIndex, "build", classmethod(counting_build))
     monkeypatch.setattr(ast, "parse", counting_parse)
 
     flake8_plugin.Plugin.parse_options(_Options([str(small_project)]))

@@ -27,11 +27,13 @@ from hypothesis import strategies as st
 from pyflakes import checker as pyflakes_checker
 from pyflakes import messages as pyflakes_messages
 
+from async_lint.config import DEFAULT_TWIN_PATTERNS
 from async_lint.fixes import applicable, fix_text
+from async_lint.project_setup import ProjectModel
 from async_lint.rules import RULES
 
 from .fuzz_programs import TARGETS, django_programs, grammar_programs, parses
-from .helpers import FIXTURE_PROJECT, SNIPPET_PATH, _index_with, lint
+from .helpers import FIXTURE_PROJECT, SNIPPET_PATH, _fixture_texts, lint
 
 settings.register_profile(
     "ci",
@@ -478,7 +480,7 @@ def test_a_model_nested_too_deeply_is_left_out_of_the_index():
         + ".filter()" * 1500
         + "\n\n\nclass Tray(models.Model):\n    pass\n"
     )
-    index = _index_with(SNIPPET_PATH, program)
+    index = ProjectModel.of_texts({**_fixture_texts(), SNIPPET_PATH: program}, DEFAULT_TWIN_PATTERNS).index
     assert index.model("library.snippet.Shelf") is None
     assert index.model("library.models.Book") is not None
 

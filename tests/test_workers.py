@@ -13,7 +13,8 @@ import pytest
 from async_lint import workers
 from async_lint.config import load_config
 from async_lint.django_api import parse_version
-from async_lint.runner import Options, Run, resolve_codes
+from async_lint.project_setup import resolve_codes
+from async_lint.runner import Options, Run
 
 from .helpers import FIXTURE_PROJECT
 

@@ -401,7 +401,7 @@ def _translation_dispatch():
     from ..rules import RULES
 
     codes = frozenset(c for c, r in RULES.items() if c[:4] in ("ASL1", "ASL2") and r.node_types)
-    return codes, Dispatch(codes)
+    return codes, Dispatch(codes, RULES)
 
 
 def _find_twin(tree: ast.Module, owner: str, occurrence: int, twin: str) -> ast.AsyncFunctionDef | None:
