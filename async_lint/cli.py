@@ -5,21 +5,17 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import importlib
 import io
 import os
 import sys
 
-from rich.console import Console
-
-from . import __version__, twins_cli
+from . import __version__
 from .cache import CACHE_DIR, Cache, clean as clean_cache
 from .config import ConfigError, load_config, required_python
 from .discovery import MissingPath
 from .django_api import format_version
 from .output import FORMATS, display_path, summary_lines
-from .output import concise, full, github, gitlab, sarif, statistics
-from .output import json as json_output
-from .rules import RULES
 from .project_setup import Overrides, Project, SetupError
 from .runner import Options, Run
 
@@ -67,7 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
     rule = commands.add_parser("rule", help="print a rule's documentation")
     rule.add_argument("code")
     commands.add_parser("rules", help="list every rule")
-    twins_cli.add_parser(commands)
+    twins = commands.add_parser(
+        "twins", help="list sync/async twin pairs; with --check, exit 1 when any diverge (ASL501)"
+    )
+    twins.add_argument("paths", nargs="*", default=["."], help="files or folders (default: .)")
+    twins.add_argument("--check", action="store_true", help="print diverging pairs with a diff; exit 1 if any")
+    twins.add_argument("--diff", action="store_true", help="also print the diff of every diverging pair when listing")
+    twins.add_argument("--config", metavar="PYPROJECT", help="read [tool.async-lint] from this file")
     return parser
 
 
@@ -92,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "rules":
             return _print_rules()
         if args.command == "twins":
+            from . import twins_cli
+
             return twins_cli.run(args)
         if args.command == "clean":
             return _clean(args)
@@ -182,6 +186,8 @@ def _check(args: argparse.Namespace) -> int:
 
     output_format = args.output_format
     if args.statistics:
+        from .output import statistics
+
         render = statistics.render_json if output_format == "json" else statistics.render
         text = render(report, args.unsafe_fixes)
         if text:
@@ -190,14 +196,21 @@ def _check(args: argparse.Namespace) -> int:
             for line in summary_lines(report.diagnostics, report.fixes_applied, args.unsafe_fixes):
                 print(line)
     elif output_format in MACHINE_FORMATS:
-        text = MACHINE_FORMATS[output_format].render(report, args.unsafe_fixes)
+        text = importlib.import_module(f".output.{MACHINE_FORMATS[output_format]}", __package__).render(
+            report, args.unsafe_fixes
+        )
         if text:
             print(text)
     else:
         if output_format == "full":
-            console = Console(highlight=False, soft_wrap=True)
-            full.render(report, args.unsafe_fixes, console)
+            from rich.console import Console
+
+            from .output import full
+
+            full.render(report, args.unsafe_fixes, Console(highlight=False, soft_wrap=True))
         else:
+            from .output import concise
+
             text = concise.render(report, args.unsafe_fixes)
             if text:
                 print(text)
@@ -209,7 +222,8 @@ def _check(args: argparse.Namespace) -> int:
 
 
 # Formats for programs: exactly the document, no summary lines.
-MACHINE_FORMATS = {"json": json_output, "github": github, "sarif": sarif, "gitlab": gitlab}
+# Output modules, imported by the run that prints them.
+MACHINE_FORMATS = {"json": "json", "github": "github", "sarif": "sarif", "gitlab": "gitlab"}
 # A run over fewer files is over before a bar would be worth drawing.
 PROGRESS_MIN_FILES = 50
 
@@ -230,6 +244,7 @@ class progress_bar:
         if not self.enabled or total < PROGRESS_MIN_FILES:
             return
         if self.bar is None:
+            from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
             self.bar = Progress(
@@ -252,6 +267,8 @@ def _lines(text: str) -> list[str]:
 
 
 def _print_rule(code: str) -> int:
+    from .rules import RULES
+
     rule = RULES.get(code.upper())
     if rule is None:
         return _error(f"unknown rule `{code}` (see `async-lint rules`)")
@@ -262,6 +279,8 @@ def _print_rule(code: str) -> int:
 
 
 def _print_rules() -> int:
+    from .rules import RULES
+
     print(f"{'code':<6}  family  {'fix':<11}  name")
     for code, rule in RULES.items():
         default = "" if rule.default_enabled else " (off by default)"

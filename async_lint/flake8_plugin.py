@@ -34,7 +34,7 @@ from .discovery import discover
 from .engine import lint_source, too_deep_diagnostic
 from .functions import ProjectFunctions
 from .project_setup import Overrides, Project, ProjectModel, SetupError
-from .rules import RULES
+from .rules import OFF_BY_DEFAULT
 from .source import SourceFile
 
 # As in the CLI: inference follows long method chains recursively.
@@ -102,7 +102,7 @@ class Plugin:
                 raise SystemExit(f"flake8: --async-lint-target-version: {error}") from None
         named = [*(options.select or ()), *(getattr(options, "extend_select", None) or ())]
         cls.explicitly_selected = frozenset(
-            c.upper() for c in named if c.upper() in RULES and not RULES[c.upper()].default_enabled
+            c.upper() for c in named if c.upper() in OFF_BY_DEFAULT
         )
         cls.paths = tuple(p for p in (options.filenames or ()) if p != "-" and os.path.exists(p))
         cls._projects.clear()

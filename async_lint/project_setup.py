@@ -17,7 +17,7 @@ from .engine import Dispatch, LintSettings, helper_hazards, parse
 from .functions import ProjectFunctions
 from .imports import module_name_for
 from .project import ProjectIndex
-from .rules import RULES
+from .rules import OFF_BY_DEFAULT, codes as rule_codes
 from .source import SourceFile, UnreadableSource
 
 
@@ -78,6 +78,8 @@ class Project:
         """The rules of `enabled` (default: the project's) by node type, built once."""
         codes = self.enabled if enabled is None else enabled
         if codes not in self._dispatches:
+            from .rules import RULES
+
             self._dispatches[codes] = Dispatch(codes, RULES)
         return self._dispatches[codes]
 
@@ -162,8 +164,9 @@ def module_paths(paths: Iterable[str]) -> dict[str, str]:
 
 def resolve_codes(select: list[str], ignore: list[str]) -> frozenset[str]:
     """Rule codes from ruff-style selectors: `ASL` (all), `ASL1` (a family), `ASL101` (one)."""
+    known = rule_codes()
     for selector in (*select, *ignore):
-        if selector != "ALL" and not any(code.startswith(selector.upper()) for code in RULES):
+        if selector != "ALL" and not any(code.startswith(selector.upper()) for code in known):
             raise UnknownSelector(selector)
 
     def matches(code: str, selectors: list[str]) -> str | None:
@@ -171,12 +174,12 @@ def resolve_codes(select: list[str], ignore: list[str]) -> frozenset[str]:
         return max(hits, key=len) if hits else None
 
     codes = set()
-    for code, rule in RULES.items():
+    for code in known:
         selected = matches(code, select)
         if selected is None:
             continue
         # Rules that are off by default need to be named (as a code, not a family).
-        if not rule.default_enabled and selected != code:
+        if code in OFF_BY_DEFAULT and selected != code:
             continue
         ignored = matches(code, ignore)
         if ignored is None or len(ignored) < len(selected):

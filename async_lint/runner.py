@@ -10,7 +10,7 @@ import os
 import stat
 import tempfile
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from . import cache as cache_module
 from .config import Config
@@ -21,9 +21,12 @@ from .engine import Dispatch, LintSettings, parse
 from .imports import module_name_for
 from .project import FileFacts, ProjectIndex, file_facts, files_defining_model_classes
 from .project_setup import ProjectModel, enabled_for, module_paths
-from .rules import RULES
 from .source import SourceFile, UnreadableSource
-from .workers import FIX_FAILED, Checker, FileOutcome, Work, check_files
+
+if TYPE_CHECKING:
+    from .workers import FileOutcome, Work
+
+FIX_FAILED = "ASL903"
 
 UNREADABLE = "ASL902"
 
@@ -86,7 +89,8 @@ class Run:
         self._read(files)
         facts = self._facts(files)
         settings = LintSettings(self.options.target, self.options.enabled, self.config.twins)
-        dispatch = Dispatch(self.options.enabled, RULES)
+        # Rules and workers are imported only by a run that has files to check.
+        dispatch = None
         found: dict[str, list[Diagnostic]] = {}
         work: Work = []
         keys: dict[str, str] = {}  # cache keys of the files not found in the cache
@@ -102,6 +106,10 @@ class Run:
                     found[path] = cached
                     continue
                 keys[path] = key  # to store what is found
+            if dispatch is None:
+                from .rules import RULES
+
+                dispatch = Dispatch(self.options.enabled, RULES)
             if dispatch.wants(source.text):
                 work.append((source, enabled))
             else:
@@ -115,13 +123,16 @@ class Run:
                 self.progress(done, len(files))
 
         consulted: dict[str, frozenset[str]] = {}
-        # The index is assembled only when some file is checked: a warm run does without.
-        index = self._index(facts) if work else None
-        model = ProjectModel(index, self.module_paths, trees=self.trees)
-        checker = Checker(model, settings, self.options.fix or self.options.diff, self.options.unsafe_fixes)
-        for (source, _), outcome in zip(work, check_files(checker, work, advance)):
-            found[source.path] = self._settle(source, outcome)
-            consulted[source.path] = outcome.consulted
+        if work:
+            # The index, the rules and the workers are needed only when some file is checked:
+            # a warm run does without them.
+            from .workers import Checker, check_files
+
+            model = ProjectModel(self._index(facts), self.module_paths, trees=self.trees)
+            checker = Checker(model, settings, self.options.fix or self.options.diff, self.options.unsafe_fixes)
+            for (source, _), outcome in zip(work, check_files(checker, work, advance)):
+                found[source.path] = self._settle(source, outcome)
+                consulted[source.path] = outcome.consulted
         for path in files:
             diagnostics = found.get(path, [])
             if path in keys:

@@ -40,16 +40,6 @@ VERDICT_WORDS = {
 }
 
 
-def add_parser(commands) -> None:
-    twins_parser = commands.add_parser(
-        "twins", help="list sync/async twin pairs; with --check, exit 1 when any diverge (ASL501)"
-    )
-    twins_parser.add_argument("paths", nargs="*", default=["."], help="files or folders (default: .)")
-    twins_parser.add_argument("--check", action="store_true", help="print diverging pairs with a diff; exit 1 if any")
-    twins_parser.add_argument("--diff", action="store_true", help="also print the diff of every diverging pair when listing")
-    twins_parser.add_argument("--config", metavar="PYPROJECT", help="read [tool.async-lint] from this file")
-
-
 @dataclass
 class Judged:
     path: str

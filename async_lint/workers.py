@@ -29,9 +29,9 @@ from .fixes import FixProducedInvalidCode, fix_text
 from .functions import ProjectFunctions
 from .project_setup import ProjectModel
 from .rules import RULES
+from .runner import FIX_FAILED
 from .source import SourceFile
 
-FIX_FAILED = "ASL903"
 JOBS_VARIABLE = "ASYNC_LINT_JOBS"
 # Below this much text to parse, starting workers costs more than they save (a fork and a
 # result round trip per batch are a few milliseconds; parsing 100 kB is ~15 ms).

@@ -611,7 +611,8 @@ if when == "before-read":  # found, then gone before it is read
         return files
     runner.discover = discover
 elif when in ("before-write", "edited"):  # read and checked, then gone or edited before the fix is written
-    check_files = runner.check_files
+    from async_lint import workers
+    check_files = workers.check_files
     def checked(*args, **kwargs):
         outcomes = list(check_files(*args, **kwargs))
         if when == "edited":
@@ -620,7 +621,7 @@ elif when in ("before-write", "edited"):  # read and checked, then gone or edite
         else:
             os.unlink(victim)
         return outcomes
-    runner.check_files = checked
+    workers.check_files = checked
 elif when == "during-write":  # gone while the fixed text goes to a temporary file
     mkstemp = tempfile.mkstemp
     def racing(*args, **kwargs):

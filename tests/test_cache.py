@@ -252,3 +252,19 @@ def test_a_warm_run_in_a_new_process_finds_every_file_in_the_cache(project: Path
     for _ in range(2):
         check(project)
     assert results.stat().st_mtime_ns == written
+
+
+def test_a_warm_run_imports_no_rule(project: Path):
+    """Start-up is part of every pre-commit and editor check: with every finding in the cache,
+    neither the rules nor the index are loaded."""
+    check(project)
+    probe = (
+        "import sys\nfrom async_lint.cli import main\n"
+        "code = main(['check', '.', '--output-format', 'concise'])\n"
+        "print(sorted(m for m in sys.modules if m.startswith('async_lint.rules.asl')))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], cwd=project, capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout
+    (project / "shop" / "views.py").write_text(VIEWS + "\n# edited\n")
+    result = subprocess.run([sys.executable, "-c", probe], cwd=project, capture_output=True, text=True, timeout=120)
+    assert "async_lint.rules.asl101_queryset_method" in result.stdout.strip().splitlines()[-1]

@@ -46,3 +46,11 @@ def test_invalid_example_is_found_and_fixed(rule, example):
 @pytest.mark.parametrize("rule, example", VALID)
 def test_valid_example_is_not_flagged(rule, example):
     assert findings(example.code, {rule.code}, example.target_version) == []
+
+
+def test_the_registry_knows_codes_and_defaults_without_importing_the_rules():
+    """Choosing rules reads the module names and OFF_BY_DEFAULT; both must match the classes."""
+    from async_lint import rules
+
+    assert rules.codes() == tuple(RULES)
+    assert rules.OFF_BY_DEFAULT == {code for code, rule in RULES.items() if not rule.default_enabled}
