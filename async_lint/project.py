@@ -96,6 +96,7 @@ _ROOT_NAMES = {
     "queryset": {"QuerySet"},
 }
 _MODULE_FUNCTION = re.compile(r"^(async[ \t]+)?def[ \t]+(\w+)", re.MULTILINE)
+_IMPORT_FROM = re.compile(r"^[ \t]*(?:from[ \t]+([\w.]+)[ \t]+import|import[ \t]+([\w.]+))", re.MULTILINE)
 _AUTH_USER_MODEL = re.compile(r"""^AUTH_USER_MODEL\s*=\s*["']([\w.]+)["']""", re.MULTILINE)
 
 
@@ -171,13 +172,19 @@ class FileFacts:
     user_model_ref: str | None  # AUTH_USER_MODEL = "app.Model" (a settings file)
     signals: tuple[str, ...]  # qualified names of the signals it defines
     twins: tuple[str, tuple[tuple[str, tuple[str, bool]], ...]] | None  # module, its twin pairs
+    # `models` modules it imports by absolute name (`corelib.plugin.models`), which an
+    # installed package may provide.
+    imported_models: tuple[str, ...] = ()
     classes: tuple[ClassInfo, ...] | None = None
 
     def summary(self) -> tuple:
         """What other files' findings can depend on, besides its classes (in a fixed order:
         it is fingerprinted, and a set's order changes with each process's string hashing)."""
         headers = tuple((name, tuple(sorted(bases))) for name, bases in self.headers)
-        return (headers, self.declares_fields, self.from_queryset, self.user_model_ref, self.signals, self.twins)
+        return (
+            headers, self.declares_fields, self.from_queryset, self.user_model_ref, self.signals, self.twins,
+            self.imported_models,
+        )
 
 
 def file_facts(
@@ -204,8 +211,20 @@ def file_facts(
                 pass
     twins = _module_twins(text, parse, twin_patterns) if "async def" in text else None
     return FileFacts(
-        headers, "Field(" in text, ".from_queryset(" in text, user_model_ref, signals, twins
+        headers, "Field(" in text, ".from_queryset(" in text, user_model_ref, signals, twins,
+        imported_models(text) if "models" in text else (),
     )
+
+
+def imported_models(text: str) -> tuple[str, ...]:
+    """Modules named `models` (or inside one) that the text imports, Django's own left out:
+    its models the index knows already."""
+    found = set()
+    for match in _IMPORT_FROM.finditer(text):
+        parts = (match.group(1) or match.group(2)).split(".")
+        if "models" in parts[1:] and parts[0] != "django":
+            found.add(".".join(parts[: parts.index("models", 1) + 1]))
+    return tuple(sorted(found))
 
 
 def _signals_of(tree: ast.Module, module: str, is_package: bool) -> Iterable[str]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import os
+from importlib.machinery import PathFinder
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -16,7 +17,7 @@ from .django_api import Version
 from .engine import Dispatch, LintSettings, helper_hazards, parse
 from .functions import ProjectFunctions
 from .imports import module_name_for
-from .project import ProjectIndex
+from .project import ProjectIndex, imported_models
 from .rules import OFF_BY_DEFAULT, codes as rule_codes
 from .source import SourceFile, UnreadableSource
 
@@ -99,12 +100,22 @@ class ProjectModel:
 
     @classmethod
     def of_files(cls, paths: Iterable[str], twin_patterns: tuple[str, ...]) -> "ProjectModel":
-        """Over these files, read from disk (those that cannot be read or parsed left out)."""
-        texts = {}
-        for path in paths:
-            source = read_source(path)
-            if source is not None:
-                texts[path] = source.text
+        """Over these files, read from disk (those that cannot be read or parsed left out),
+        and the models of installed packages they import."""
+        paths = list(paths)
+        texts: dict[str, str] = {}
+        project_modules = set(module_paths(paths))
+        located: set[str] = set()
+        for _ in range(3):  # the installed models' own models imports, as a run does
+            for path in paths:
+                source = read_source(path) if path not in texts else None
+                if source is not None:
+                    texts[path] = source.text
+            wanted = {m for t in texts.values() if "models" in t for m in imported_models(t)} - located
+            located |= wanted
+            paths = installed_models(wanted, project_modules)
+            if not paths:
+                break
         model = cls.of_texts(texts, twin_patterns)
         model.texts = None  # later reads go to the disk, as a run's do
         return model
@@ -142,6 +153,46 @@ class ProjectModel:
     def __setstate__(self, state) -> None:
         self.index, self.module_paths, self.texts = state
         self.trees = {}
+
+
+def installed_models(imported: Iterable[str], project_modules: Iterable[str]) -> list[str]:
+    """The files of the `models` modules in `imported` that an installed package provides
+    (the project's own packages left out)."""
+    known = set(project_modules)
+    packages = {module.split(".")[0] for module in known}
+    return [
+        path
+        for module in sorted(set(imported))
+        if module not in known and module.split(".")[0] not in packages
+        for path in installed_module_files(module)
+    ]
+
+
+def installed_module_files(module: str) -> list[str]:
+    """The source files of an installed module, found on `sys.path` without importing it (or
+    its parents): the module's file, or every file under a package's folder but its tests and
+    migrations.  Empty when it is not installed."""
+    parts = module.split(".")
+    locations = None
+    spec = None
+    for depth in range(1, len(parts) + 1):
+        try:
+            spec = PathFinder.find_spec(".".join(parts[:depth]), locations)
+        except (ImportError, ValueError, OSError):
+            return []
+        if spec is None:
+            return []
+        locations = spec.submodule_search_locations
+        if depth < len(parts) and locations is None:
+            return []
+    if locations is None:
+        return [spec.origin] if spec.origin and spec.origin.endswith(".py") else []
+    files = []
+    for location in locations:
+        for folder, folders, names in os.walk(location):
+            folders[:] = sorted(f for f in folders if f not in ("tests", "migrations", "__pycache__"))
+            files.extend(os.path.join(folder, n) for n in sorted(names) if n.endswith(".py"))
+    return files
 
 
 def read_source(path: str) -> SourceFile | None:

@@ -20,7 +20,7 @@ from .django_api import Version
 from .engine import Dispatch, LintSettings, parse
 from .imports import module_name_for
 from .project import FileFacts, ProjectIndex, file_facts, files_defining_model_classes
-from .project_setup import ProjectModel, enabled_for, module_paths
+from .project_setup import ProjectModel, enabled_for, installed_models, module_paths
 from .source import SourceFile, UnreadableSource
 
 if TYPE_CHECKING:
@@ -190,7 +190,34 @@ class Run:
         stored = self.cache.facts(patterns) if self.cache is not None else {}
         facts: dict[str, FileFacts] = {}
         self._fresh_facts: dict[str, tuple] = {}
-        for path in sorted(project_files):
+        self._add_facts(sorted(project_files), facts, stored)
+        # Models of installed packages the project imports (`from corelib.models import
+        # Artifact`), located without importing them; their own models imports too.
+        located: set[str] = set()
+        project_modules = set(self.module_paths)
+        for _ in range(3):
+            wanted = {m for f in facts.values() for m in f.imported_models} - located
+            located |= wanted
+            installed = [p for p in installed_models(wanted, project_modules) if p not in facts]
+            if not installed:
+                break
+            self._add_facts(installed, facts, stored)
+            self.module_paths.update(module_paths(installed))
+        self._stored_facts = {p: stored[p] for p in facts if p in stored and p not in self._fresh_facts}
+        selected = set(files_defining_model_classes(facts))
+        # What the index is built from: each file's module name and facts, and the whole text of
+        # the files whose classes it reads.
+        self._index_key = cache_module.fingerprint(
+            [patterns, *((p, module_name_for(p), facts[p].summary(), p in selected and self.hashes[p]) for p in sorted(facts))]
+        )
+        self.settings_key = cache_module.fingerprint(
+            (self._index_key, self.options.target, sorted(self.options.enabled), self.config.twins)
+        )
+        return facts
+
+    def _add_facts(self, paths: list[str], facts: dict[str, FileFacts], stored: dict[str, tuple]) -> None:
+        patterns = self.config.twins.patterns
+        for path in paths:
             module = module_name_for(path)
             entry = stored.get(path)
             stamp = _stamp(path)
@@ -207,17 +234,6 @@ class Run:
                 file = file_facts(source.text, lambda p=path: self._parse(p), patterns)
             self.hashes[path], facts[path] = text_hash, file
             self._fresh_facts[path] = (stamp, text_hash, module, file)
-        self._stored_facts = {p: stored[p] for p in facts if p in stored and p not in self._fresh_facts}
-        selected = set(files_defining_model_classes(facts))
-        # What the index is built from: each file's module name and facts, and the whole text of
-        # the files whose classes it reads.
-        self._index_key = cache_module.fingerprint(
-            [patterns, *((p, module_name_for(p), facts[p].summary(), p in selected and self.hashes[p]) for p in sorted(facts))]
-        )
-        self.settings_key = cache_module.fingerprint(
-            (self._index_key, self.options.target, sorted(self.options.enabled), self.config.twins)
-        )
-        return facts
 
     def _read_for_index(self, path: str) -> SourceFile | None:
         """A file read only for the index: kept for parsing, never reported on."""

@@ -5,6 +5,7 @@ other modules), what they return, models of packages outside the tree, and look-
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -215,3 +216,37 @@ def test_a_queryset_the_helper_already_fetched_is_not_evaluated_again(project: P
         "async def view():\n    cases = await counted()\n    return [c.title for c in cases]\n",
     )
     assert found == []
+
+
+def test_models_of_an_installed_package_are_read_without_importing_it(project: Path, tmp_path_factory):
+    """A plugin's models come from a package installed beside it (found on sys.path, never
+    imported: importing it would raise here): relations and model methods are known."""
+    site = tmp_path_factory.mktemp("site")
+    package = site / "corelib" / "plugin" / "models"
+    package.mkdir(parents=True)
+    (site / "corelib" / "__init__.py").write_text("raise ImportError('never imported')\n")
+    (site / "corelib" / "plugin" / "__init__.py").write_text("")
+    (package / "__init__.py").write_text("from .content import Artifact, Owner\n")
+    (package / "base.py").write_text(
+        "from django.db import models\n\n\nclass BaseModel(models.Model):\n    class Meta:\n        abstract = True\n"
+    )
+    (package / "content.py").write_text(
+        "from django.db import models\n\nfrom corelib.plugin.models.base import BaseModel\n\n\n"
+        "class Owner(BaseModel):\n    name = models.CharField(max_length=10)\n\n\n"
+        "class Artifact(BaseModel):\n    owner = models.ForeignKey(Owner, on_delete=models.CASCADE)\n\n"
+        "    def touch(self):\n        Artifact.objects.filter(pk=self.pk).update()\n"
+    )
+    code = (
+        "from corelib.plugin.models import Artifact\n\n\nasync def view(pk):\n"
+        "    artifact = await Artifact.objects.aget(pk=pk)\n"
+        "    artifact.touch()\n"
+        "    return artifact.owner.name\n"
+    )
+    (project / "office" / "views.py").write_text(code)
+    result = subprocess.run(
+        [sys.executable, "-m", "async_lint", "check", "office/views.py", "--output-format", "json"],
+        cwd=project, capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(site)},
+    )
+    assert "Traceback" not in result.stderr, result.stderr
+    found = [(d["location"]["row"], d["code"]) for d in json.loads(result.stdout)]
+    assert found == [(6, "ASL117"), (7, "ASL201")]
