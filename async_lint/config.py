@@ -104,15 +104,27 @@ def find_pyproject(start: Path) -> Path | None:
 
 def project_root(start: Path) -> Path:
     """Without a pyproject.toml: the nearest folder holding manage.py or .git above the checked
-    paths, else the folder that holds them.  The project index reads every Python file under the
-    root, so it is never the current folder by default: a project checked from above it
-    (`cd ~ && async-lint src/site`) must not make that `~`."""
+    paths, or holding a folder with manage.py beside the checked code (`backend/apiSystem/
+    manage.py` for `backend/apps/cases/views.py`: the apps are importable from `backend`), else
+    the folder that holds them.  The project index reads every Python file under the root, so
+    it is never the current folder by default: a project checked from above it (`cd ~ &&
+    async-lint src/site`) must not make that `~`, and the home folder is never searched."""
     if "site-packages" in start.parts or "dist-packages" in start.parts:
         return start  # an installed package: the repository around the interpreter is not its project
+    home = Path.home()
     for directory in (start, *start.parents):
         if any((directory / marker).exists() for marker in PROJECT_MARKERS):
             return directory
+        if directory != home and directory.parent != directory and _has_project_beside(directory):
+            return directory
     return start
+
+
+def _has_project_beside(directory: Path) -> bool:
+    try:
+        return any((child / "manage.py").is_file() for child in directory.iterdir() if child.is_dir())
+    except OSError:
+        return False
 
 
 def load_config(paths: list[str], config_file: str | None = None) -> Config:

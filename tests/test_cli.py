@@ -663,3 +663,19 @@ def test_a_reader_that_stops_early_is_not_an_error(project):
     err = process.stderr.read().decode()
     assert process.wait(timeout=60) == 1
     assert err == ""
+
+
+def test_project_root_holds_a_folder_with_manage_py_beside_the_checked_app(tmp_path):
+    """`backend/apiSystem/manage.py` with the apps in `backend/apps/`: a file of one app,
+    checked alone, still has another app's models (they are read from `backend`)."""
+    backend = tmp_path / "backend"
+    write(backend / "apiSystem" / "manage.py", "")
+    shutil.copytree(LIBRARY, backend / "apps" / "library", ignore=shutil.ignore_patterns("__pycache__"))
+    write(backend / "apps" / "__init__.py", "")
+    write(backend / "apps" / "shop" / "__init__.py", "")
+    views = write(
+        backend / "apps" / "shop" / "views.py",
+        "from apps.library.models import Book\n\n\nasync def titles():\n    return [b.title for b in Book.objects.all()]\n",
+    )
+    result = concise(views.parent, "views.py", "--no-cache")
+    assert result.codes() == ["ASL102"]
