@@ -6,6 +6,7 @@ import fnmatch
 import os
 import re
 import sys
+from importlib.machinery import PathFinder
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -104,27 +105,47 @@ def find_pyproject(start: Path) -> Path | None:
 
 def project_root(start: Path) -> Path:
     """Without a pyproject.toml: the nearest folder holding manage.py or .git above the checked
-    paths, or holding a folder with manage.py beside the checked code (`backend/apiSystem/
-    manage.py` for `backend/apps/cases/views.py`: the apps are importable from `backend`), else
-    the folder that holds them.  The project index reads every Python file under the root, so
-    it is never the current folder by default: a project checked from above it (`cd ~ &&
-    async-lint src/site`) must not make that `~`, and the home folder is never searched."""
+    paths, or holding the Django project whose app the checked code is (`backend/apiSystem/
+    manage.py`, whose settings name `apps.cases`, for `backend/apps/cases/views.py`), else the
+    folder that holds them.  The project index reads every Python file under the root, so it is
+    never the current folder by default: a project checked from above it (`cd ~ && async-lint
+    src/site`) must not make that `~`."""
     if "site-packages" in start.parts or "dist-packages" in start.parts:
         return start  # an installed package: the repository around the interpreter is not its project
-    home = Path.home()
     for directory in (start, *start.parents):
         if any((directory / marker).exists() for marker in PROJECT_MARKERS):
             return directory
-        if directory != home and directory.parent != directory and _has_project_beside(directory):
+        if directory != start and _project_beside(directory, start):
             return directory
     return start
 
 
-def _has_project_beside(directory: Path) -> bool:
+_SETTINGS_MODULE = re.compile(r"""DJANGO_SETTINGS_MODULE["']\s*,\s*["']([\w.]+)["']""")
+
+
+def _project_beside(directory: Path, start: Path) -> bool:
+    """Whether `directory` holds one Django project (a folder with manage.py) whose settings
+    name the checked code's top folder as an app, that folder not being an installed package
+    (a library checked out beside projects is not their app)."""
+    top = start.relative_to(directory).parts[0]
     try:
-        return any((child / "manage.py").is_file() for child in directory.iterdir() if child.is_dir())
+        projects = [c for c in directory.iterdir() if c.is_dir() and (c / "manage.py").is_file()]
     except OSError:
         return False
+    if len(projects) != 1 or not top.isidentifier():
+        return False
+    try:
+        match = _SETTINGS_MODULE.search((projects[0] / "manage.py").read_text(encoding="utf-8", errors="replace"))
+        if match is None:
+            return False
+        settings = projects[0].joinpath(*match.group(1).split("."))
+        files = sorted(settings.rglob("*.py")) if settings.is_dir() else [settings.with_suffix(".py")]
+        text = "".join(f.read_text(encoding="utf-8", errors="replace") for f in files if f.is_file())
+        elsewhere = [p for p in sys.path if p and not Path(os.path.abspath(p)).is_relative_to(directory)]
+        installed = PathFinder.find_spec(top, elsewhere) is not None
+    except (OSError, ImportError, ValueError):
+        return False
+    return not installed and re.search(rf"""["']{re.escape(top)}(\.[\w.]+)?["']""", text) is not None
 
 
 def load_config(paths: list[str], config_file: str | None = None) -> Config:

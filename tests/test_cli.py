@@ -669,13 +669,24 @@ def test_project_root_holds_a_folder_with_manage_py_beside_the_checked_app(tmp_p
     """`backend/apiSystem/manage.py` with the apps in `backend/apps/`: a file of one app,
     checked alone, still has another app's models (they are read from `backend`)."""
     backend = tmp_path / "backend"
-    write(backend / "apiSystem" / "manage.py", "")
+    write(
+        backend / "apiSystem" / "manage.py",
+        'import os\nos.environ.setdefault("DJANGO_SETTINGS_MODULE", "apiSystem.settings")\n',
+    )
+    write(backend / "apiSystem" / "apiSystem" / "settings.py", 'INSTALLED_APPS = ["apps.library", "apps.shop"]\n')
     shutil.copytree(LIBRARY, backend / "apps" / "library", ignore=shutil.ignore_patterns("__pycache__"))
     write(backend / "apps" / "__init__.py", "")
     write(backend / "apps" / "shop" / "__init__.py", "")
     views = write(
         backend / "apps" / "shop" / "views.py",
-        "from apps.library.models import Book\n\n\nasync def titles():\n    return [b.title for b in Book.objects.all()]\n",
+        "from apps.library.models import Book\n\n\nasync def byline(pk):\n"
+        "    book = await Book.objects.aget(pk=pk)\n    return book.author.name\n",
     )
+    # `author` is a relation: only the index, built from the whole backend, knows it.
     result = concise(views.parent, "views.py", "--no-cache")
-    assert result.codes() == ["ASL102"]
+    assert result.codes() == ["ASL201"]
+    # A folder the settings do not name as an app is not part of that project: its root stays
+    # where it is (a library checked out beside projects must not index them all).
+    write(backend / "tools" / "__init__.py", "")
+    tool = write(backend / "tools" / "views.py", views.read_text())
+    assert concise(tool.parent, "views.py", "--no-cache").codes() == []

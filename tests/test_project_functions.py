@@ -250,3 +250,22 @@ def test_models_of_an_installed_package_are_read_without_importing_it(project: P
     assert "Traceback" not in result.stderr, result.stderr
     found = [(d["location"]["row"], d["code"]) for d in json.loads(result.stdout)]
     assert found == [(6, "ASL117"), (7, "ASL201")]
+
+
+def test_optional_and_queryset_return_annotations(project: Path):
+    (project / "office" / "lookups.py").write_text(
+        # Bodies that say nothing (a value from elsewhere): the annotations type the results.
+        "from typing import Optional\n\nfrom django.db.models import QuerySet\nfrom vendor import lookup\n\n"
+        "from office.models import Case\n\n\n"
+        "async def find(pk) -> Optional[Case]:\n    return await lookup(pk)\n\n\n"
+        "def open_cases(client) -> 'QuerySet[Case]':\n    return lookup(client)\n"
+    )
+    found = findings_in(
+        project,
+        "from office.lookups import find, open_cases\n\n\nasync def view(pk, client):\n"
+        "    case = await find(pk)\n"
+        "    parties = case.party_set.count()\n"
+        "    cases = open_cases(client)\n"
+        "    return parties, list(cases)\n",
+    )
+    assert [(row, code) for row, code, _ in found] == [(6, "ASL101"), (8, "ASL102")]
