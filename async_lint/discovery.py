@@ -83,10 +83,9 @@ def _checkable(path: str) -> bool:
 
 
 def _relative(path: str, root: Path) -> str:
-    try:
-        return Path(path).relative_to(root).as_posix()
-    except ValueError:
-        return Path(path).as_posix()
+    prefix = str(root).rstrip(os.sep) + os.sep
+    relative = path[len(prefix):] if path.startswith(prefix) else path
+    return relative.replace(os.sep, "/") if os.sep != "/" else relative
 
 
 def _gitignore(directory: str) -> pathspec.PathSpec | None:
@@ -119,6 +118,7 @@ def _enclosing_gitignores(path: str, root: Path) -> dict[str, pathspec.PathSpec]
 def _ignored(path: str, gitignores: dict[str, pathspec.PathSpec]) -> bool:
     for directory, spec in gitignores.items():
         if path.startswith(directory + os.sep):
-            if spec.match_file(os.path.relpath(path, directory) + ("/" if path.endswith("/") else "")):
+            # `path` is absolute and under `directory`: its relative form is a slice.
+            if spec.match_file(path[len(directory) + 1 :]):
                 return True
     return False

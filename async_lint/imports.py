@@ -18,6 +18,7 @@ def _package_parts(directory: str) -> tuple[str, ...]:
     return (*_package_parts(parent), os.path.basename(directory))
 
 
+@lru_cache(maxsize=65536)
 def module_name_for(path: str) -> tuple[str, bool]:
     """The dotted module name of a file, found by walking up through `__init__.py` packages,
     and whether the file is itself a package (`__init__.py`)."""

@@ -222,7 +222,7 @@ def imported_models(text: str) -> tuple[str, ...]:
     found = set()
     for match in _IMPORT_FROM.finditer(text):
         parts = (match.group(1) or match.group(2)).split(".")
-        if "models" in parts[1:] and parts[0] != "django":
+        if "models" in parts[1:] and parts[0] not in ("", "django"):  # "": a relative import
             found.add(".".join(parts[: parts.index("models", 1) + 1]))
     return tuple(sorted(found))
 

@@ -125,8 +125,10 @@ class ProjectModel:
         model = cls(ProjectIndex(), module_paths(texts), dict(texts))
 
         def parse_path(path: str):
-            tree = model.parse(SourceFile(path, texts[path]))
-            return (tree, *module_name_for(path)) if tree is not None else None
+            # Not kept: the index holds what it needs, and most of these trees are never read
+            # again (a run keeps those of the files it checks).
+            tree = parse(SourceFile(path, texts[path]))
+            return (tree, *module_name_for(path)) if isinstance(tree, ast.Module) else None
 
         model.index = ProjectIndex.build(texts, parse_path, twin_patterns)
         return model
