@@ -36,6 +36,12 @@ class Context:
     def infer(self, node: ast.expr | None) -> object | None:
         return self.file.infer(node, self.scope)
 
+    def as_attribute(self, node: ast.expr) -> ast.expr:
+        """`getattr(x, "name")` as the attribute `x.name`; any other expression as it is."""
+        if isinstance(node, ast.Call):
+            return self.file.getattr_attribute(node, self.scope) or node
+        return node
+
     def qualname(self, node: ast.expr) -> str | None:
         """The imported name an expression refers to, unless a local name shadows it."""
         root = node

@@ -197,6 +197,21 @@ def _walk(
             ctx.scope = node_scope
             for rule in rules:
                 yield from rule.check(node, ctx)
+        if type(node) is ast.Call and (
+            (type(node.func) is ast.Name and node.func.id == "getattr") or type(node.func) is ast.Call
+        ):
+            # `getattr(x, "name")` is `x.name` for every rule, and `getattr(x, "name")(...)` is
+            # `x.name(...)`: the rules see them as that attribute and that call.
+            if type(node.func) is ast.Name:
+                stand_in, node_type = ctx.file.getattr_attribute(node, node_scope), ast.Attribute
+            else:
+                stand_in, node_type = ctx.file.getattr_call(node, node_scope), ast.Call
+            stand_in_rules = _rules_for(node_type, node_in_loop, loop_rules, module_rules)
+            if stand_in is not None and stand_in_rules:
+                ctx.parents = tuple(path)
+                ctx.scope = node_scope
+                for rule in stand_in_rules:
+                    yield from rule.check(stand_in, ctx)
         if file is None and isinstance(node, (*_FUNCTIONS, ast.Lambda, ast.ClassDef)):
             continue  # a helper probe stays in the helper's own frame
         child_scope, child_owner, child_in_loop = node_scope, None, node_in_loop
@@ -226,6 +241,12 @@ def _walk(
                 entry = (*entry[:3], False)
             if entry[3] or not statements_only or isinstance(child, _STRUCTURE):
                 stack.append(entry)
+
+
+def _rules_for(node_type: type, in_loop: bool, loop_rules: RulesByType, module_rules: RulesByType):
+    rules = module_rules.get(node_type)
+    loop = loop_rules.get(node_type) if in_loop else None
+    return (*loop, *rules) if loop and rules else loop or rules
 
 
 _ANNOTATED = (ast.AnnAssign, ast.arg, *_FUNCTIONS)

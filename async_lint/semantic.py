@@ -409,6 +409,8 @@ class FileModel:
         self.index = index
         # The project's functions, for what calling one returns (None: calls stay unknown).
         self.functions = functions
+        self._getattr_attributes: dict[ast.Call, ast.Attribute | None] = {}
+        self._getattr_calls: dict[ast.Call, ast.Call | None] = {}
         self.imports = import_bindings(tree, module, is_package)
         self._module_assignments: dict[str, object] | None = None
 
@@ -743,7 +745,55 @@ class FileModel:
             return Cache()
         return None
 
+    def getattr_attribute(self, call: ast.Call, scope: Scope | None) -> ast.Attribute | None:
+        """`getattr(x, "name")` or `getattr(x, "name", default)` as the attribute read `x.name`
+        it is (None for any other call, or a `getattr` that is not the builtin).  The node is
+        made once per call, outside the tree, spanning the whole call; `from_getattr` tells
+        fixes that rename the attribute to rewrite the call."""
+        if call in self._getattr_attributes:
+            return self._getattr_attributes[call]
+        attribute = None
+        func = call.func
+        if (
+            isinstance(func, ast.Name)
+            and func.id == "getattr"
+            and 2 <= len(call.args) <= 3
+            and not call.keywords
+            and not any(isinstance(a, ast.Starred) for a in call.args)
+            and isinstance(call.args[1], ast.Constant)
+            and isinstance(call.args[1].value, str)
+            and call.args[1].value.isidentifier()
+            and not (scope is not None and scope.binds("getattr"))
+            and "getattr" not in self.imports
+            and "getattr" not in self.module_functions
+            and "getattr" not in self.module_assignments
+        ):
+            attribute = ast.Attribute(value=call.args[0], attr=call.args[1].value, ctx=ast.Load())
+            ast.copy_location(attribute, call)
+            attribute.from_getattr = True
+        self._getattr_attributes[call] = attribute
+        return attribute
+
+    def getattr_call(self, call: ast.Call, scope: Scope | None) -> ast.Call | None:
+        """`getattr(x, "name")(...)` as the call `x.name(...)`, made once per call."""
+        if call in self._getattr_calls:
+            return self._getattr_calls[call]
+        attribute = self.getattr_attribute(call.func, scope) if isinstance(call.func, ast.Call) else None
+        direct = None
+        if attribute is not None:
+            direct = ast.copy_location(ast.Call(func=attribute, args=call.args, keywords=call.keywords), call)
+        self._getattr_calls[call] = direct
+        return direct
+
     def _infer_call(self, node: ast.Call, scope: Scope | None) -> object | None:
+        if isinstance(node.func, ast.Name) and node.func.id == "getattr":
+            attribute = self.getattr_attribute(node, scope)
+            if attribute is not None:
+                return self._infer_attribute(attribute, scope)
+        elif isinstance(node.func, ast.Call):
+            direct = self.getattr_call(node, scope)
+            if direct is not None:
+                return self._infer_call(direct, scope)
         value = self._infer_django_call(node, scope)
         if value is None and self.functions is not None:
             function = self.functions.resolve(node.func, self, scope)

@@ -56,6 +56,7 @@ def _free_quote(ctx: Context, offset: int) -> str | None:
     return next((quote for quote in ('"', "'") if quote not in taken), None)
 
 
+_STRING_STARTS = {tokenize.STRING, getattr(tokenize, "FSTRING_START", tokenize.STRING)}
 _DELIMITER = re.compile(r"[a-zA-Z]*('''|\"\"\"|'|\")")
 
 
@@ -64,7 +65,8 @@ def _single_quotes(fstring: str) -> set[str]:
     quotes = set()
     try:
         for token in tokenize.generate_tokens(io.StringIO(f"({fstring})").readline):
-            if token.type == tokenize.STRING:
+            # Python 3.12+ tokenizes an f-string into parts, opened by FSTRING_START (PEP 701).
+            if token.type in _STRING_STARTS:
                 delimiter = _DELIMITER.match(token.string).group(1)
                 quotes.update(delimiter if len(delimiter) == 1 else ())
     except (tokenize.TokenError, SyntaxError):

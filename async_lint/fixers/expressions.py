@@ -148,6 +148,10 @@ def replace_expression(ctx: Context, node: ast.AST, text: str, *, awaits: bool, 
 
 def rename_attribute(ctx: Context, attribute: ast.Attribute, new_name: str) -> Edit:
     end = ctx.source.end(attribute)
+    if getattr(attribute, "from_getattr", False):
+        # `getattr(qs, "count")` becomes `qs.acount` (a default given for a missing method
+        # has no use once the method is named).
+        return Edit(ctx.source.start(attribute), end, f"{ctx.text(attribute.value)}.{new_name}")
     return Edit(end - len(attribute.attr), end, new_name)
 
 

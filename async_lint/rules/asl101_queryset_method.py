@@ -62,6 +62,10 @@ class SyncQuerySetMethod(Rule):
             "from django.db.models import QuerySet\n\nasync def total(qs: QuerySet):\n    qs.update(seen=True)\n",
             fixed="from django.db.models import QuerySet\n\nasync def total(qs: QuerySet):\n    await qs.aupdate(seen=True)\n",
         ),
+        Invalid(
+            "from library.models import Book\n\nasync def total():\n    return getattr(Book.objects, 'count')()\n",
+            fixed="from library.models import Book\n\nasync def total():\n    return await Book.objects.acount()\n",
+        ),
     ]
     VALID = [
         Valid("from library.models import Book\n\nasync def view(pk):\n    return await Book.objects.aget(pk=pk)\n"),
@@ -69,6 +73,8 @@ class SyncQuerySetMethod(Rule):
         Valid("import os\n\nasync def view(request, data: dict):\n    return data.get('x'), request.GET.get('q'), os.environ.get('HOME')\n"),
         Valid("import requests\n\nasync def view(text: str):\n    return requests.get('http://x'), text.count('a')\n"),
         Valid("from asgiref.sync import sync_to_async\nfrom library.models import Book\n\nasync def view():\n    return await sync_to_async(lambda: Book.objects.count())()\n"),
+        # A `getattr` that is not the builtin says nothing.
+        Valid("from library.models import Book\n\ndef getattr(obj, name):\n    return lambda: 0\n\nasync def total():\n    return getattr(Book.objects, 'count')()\n"),
     ]
 
     def check(self, node, ctx):

@@ -83,6 +83,11 @@ class RequestUserInAsync(Rule):
             "async def greet(request):\n    return f'Hello {request.user}'\n",
             unsafe_fixed="async def greet(request):\n    return f'Hello {await request.auser()}'\n",
         ),
+        # `getattr()` with a literal name is the attribute read (middleware often spells it so).
+        Invalid(
+            "async def view(request):\n    user = getattr(request, 'user', None)\n    if user is not None and user.is_staff:\n        return 'staff'\n",
+            unsafe_fixed="async def view(request):\n    user = await request.auser()\n    if user is not None and user.is_staff:\n        return 'staff'\n",
+        ),
     ]
     VALID = [
         Valid("async def view(request):\n    user = await request.auser()\n    return user.is_authenticated\n"),
@@ -91,6 +96,7 @@ class RequestUserInAsync(Rule):
         Valid("async def view(request):\n    def check():\n        return request.user.is_staff\n    return check\n"),
         Valid("async def handler(event):\n    return event.user.name\n"),
         Valid("from ninja import Router\n\nrouter = Router()\n\n@router.get('/me')\nasync def me(request):\n    return request.user.is_authenticated\n"),
+        Valid("async def view(request, name):\n    return getattr(request, name, None)\n"),
     ]
 
     def check(self, node, ctx):
@@ -152,18 +158,17 @@ class RequestUserInAsync(Rule):
 
     @staticmethod
     def _origin(node: ast.expr, ctx) -> ast.Attribute | None:
-        """The `request.user` expression behind `node`: itself, or the value a name was bound to."""
+        """The `request.user` expression behind `node`: itself, or the value a name was bound to
+        (`getattr(request, "user", None)` too)."""
+        node = ctx.as_attribute(node)
         if isinstance(node, ast.Attribute) and node.attr == "user":
             return node
         if isinstance(node, ast.Name):
             for stmt in iter_scope_nodes(ctx.scope.node.body):
-                if (
-                    isinstance(stmt, ast.Assign)
-                    and any(isinstance(t, ast.Name) and t.id == node.id for t in stmt.targets)
-                    and isinstance(stmt.value, ast.Attribute)
-                    and stmt.value.attr == "user"
-                ):
-                    return stmt.value
+                if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == node.id for t in stmt.targets):
+                    value = ctx.as_attribute(stmt.value)
+                    if isinstance(value, ast.Attribute) and value.attr == "user":
+                        return value
         return None
 
     @staticmethod
