@@ -1,7 +1,8 @@
 """What Django's async API is, version by version.
 
-Every fact here comes from `shared/reference/django-async-api.md` (section numbers in the
-comments).  A fix may only use a twin whose `since` is not newer than the target version;
+Each table says where its facts come from: the Django release notes that added an API and
+the Django source file that defines it (checked against Django 5.2's source, and 6.0's for
+what 6.0 added).  A fix may only use a twin whose `since` is not newer than the target version;
 `delegates_until` records the last version in which the twin is a plain
 `sync_to_async(self.<sync>)` wrapper, so an override of the sync method still runs.  Past it the
 twin is a native re-implementation and the rewrite is unsafe.
@@ -53,20 +54,23 @@ def _twins(names: str, since: Version, **kwargs) -> dict[str, Twin]:
     return {n: Twin(n, "a" + n, since, **kwargs) for n in names.split()}
 
 
-# §1a: QuerySet methods that run SQL; every twin since 4.1 is `sync_to_async(self.<sync>)`.
+# QuerySet methods that run SQL; each twin (Django 4.1 release notes, "Asynchronous queries")
+# is `sync_to_async(self.<sync>)` in django/db/models/query.py.
 QUERYSET_METHODS: dict[str, Twin] = _twins(
     "get create get_or_create update_or_create bulk_create bulk_update count in_bulk"
     " latest earliest first last aggregate exists contains update delete explain",
     (4, 1, 0),
 )
-# Manager proxies every public QuerySet method except the `queryset_only` ones (§1e).
+# Manager proxies every public QuerySet method except those marked `queryset_only`
+# (BaseManager._get_queryset_methods, django/db/models/manager.py).
 QUERYSET_ONLY = frozenset({"delete", "adelete"})
-# `async for` over a QuerySet, and `iterator()` → `aiterator()` (an async generator) (§1a).
+# `async for` over a QuerySet (QuerySet.__aiter__), and `iterator()` → `aiterator()` (an async
+# generator), both since 4.1.
 ASYNC_ITERATION_SINCE: Version = (4, 1, 0)
 # 4.1–4.2 raise NotSupportedError for aiterator() after prefetch_related().
 AITERATOR_WITH_PREFETCH_SINCE: Version = (5, 0, 0)
 
-# §1b: return a new QuerySet and run no SQL.
+# Return a new QuerySet and run no SQL (django/db/models/query.py).
 LAZY_QUERYSET_METHODS = frozenset(
     "all filter exclude complex_filter union intersection difference select_for_update"
     " select_related prefetch_related annotate alias order_by distinct extra reverse defer"
@@ -77,7 +81,9 @@ VALUES_METHODS = frozenset({"values", "values_list", "dates", "datetimes"})
 INSTANCE_METHODS = frozenset({"get", "create", "latest", "earliest", "first", "last"})
 INSTANCE_AND_FLAG_METHODS = frozenset({"get_or_create", "update_or_create"})
 
-# §3: related-manager writers.  `remove`/`clear` exist on a reverse FK only when it is nullable.
+# Related-manager writers, async since 4.2 (release notes: aadd(), aclear(), aremove(), aset();
+# django/db/models/fields/related_descriptors.py).  `remove`/`clear` exist on a reverse FK only
+# when it is nullable.
 RELATED_MANAGER_METHODS: dict[str, Twin] = {
     **_twins("add remove clear set", (4, 2, 0)),
     # 4.1.0–4.1.3 resolved these through the default manager and lost the relation (#34139).
@@ -85,16 +91,19 @@ RELATED_MANAGER_METHODS: dict[str, Twin] = {
 }
 NULLABLE_REVERSE_FK_ONLY = frozenset({"remove", "clear", "aremove", "aclear"})
 
-# §2: model instance methods.
+# Model instance methods: asave(), adelete(), arefresh_from_db() since 4.2 (release notes;
+# django/db/models/base.py).
 MODEL_METHODS: dict[str, Twin] = _twins("save delete refresh_from_db", (4, 2, 0))
-# §2, §11: run queries and have no twin in any version.
+# Run queries and have no twin in any version (django/db/models/base.py: validation reads the
+# database for unique and constraint checks; the ordering helpers query).
 MODEL_METHODS_WITHOUT_TWIN = frozenset(
     "full_clean clean_fields validate_unique validate_constraints"
     " get_next_in_order get_previous_in_order".split()
 )
 MODEL_METHOD_PREFIXES_WITHOUT_TWIN = ("get_next_by_", "get_previous_by_")
 
-# §4a: django.contrib.auth functions.  5.0 twins wrap the sync function; 5.2 made them native
+# django.contrib.auth functions (django/contrib/auth/__init__.py).  The 5.0 twins (release
+# notes: aauthenticate(), alogin(), ...) wrap the sync function; 5.2 made them native
 # (5.1 already for update_session_auth_hash, which moved to the native session API).
 AUTH_FUNCTIONS: dict[str, Twin] = {
     **_twins("authenticate login logout get_user", (5, 0, 0), delegates_until=(5, 1, 99)),
@@ -104,7 +113,8 @@ AUTH_FUNCTIONS: dict[str, Twin] = {
         "update_session_auth_hash", (5, 0, 0), delegates_until=(5, 0, 99), broken=((5, 1, 0), (5, 2, 99))
     ),
 }
-# §4c: methods of the user model and its manager.  All native (no delegation) from the start.
+# Methods of the user model and its manager (django/contrib/auth/base_user.py, models.py).
+# All native (no delegation) from the start.
 USER_METHODS: dict[str, Twin] = {
     **_twins("check_password", (5, 0, 0), delegates_until=(0, 0, 0)),
     **_twins(
@@ -118,28 +128,30 @@ USER_MANAGER_METHODS: dict[str, Twin] = _twins(
     "create_user create_superuser get_by_natural_key", (5, 2, 0), delegates_until=(0, 0, 0)
 )
 
-# §5a: SessionBase, since 5.1, native.
+# SessionBase (django/contrib/sessions/backends/base.py): native async methods since 5.1
+# (release notes: "asynchronous API for sessions"), the store's persistence methods included.
 SESSION_METHODS: dict[str, Twin] = _twins(
     "get pop setdefault update has_key keys values items set_test_cookie test_cookie_worked"
     " delete_test_cookie get_expiry_age get_expiry_date set_expiry get_expire_at_browser_close"
-    " flush cycle_key",
+    " flush cycle_key save delete exists create load",
     (5, 1, 0),
 )
 SESSION_SINCE: Version = (5, 1, 0)
 # Every session coroutine: the method twins, and `aset` for `session[key] = value`.
 SESSION_COROUTINES = frozenset({twin.twin for twin in SESSION_METHODS.values()} | {"aset"})
 
-# §5b: BaseCache, since 4.0, every twin delegates.
+# BaseCache (django/core/cache/backends/base.py): async methods since 4.0, every one
+# `sync_to_async` of the sync method in the base class.
 CACHE_METHODS: dict[str, Twin] = _twins(
     "add get set touch delete get_many get_or_set has_key incr decr set_many delete_many"
     " clear incr_version decr_version close",
     (4, 0, 0),
 )
 
-# §5c: Signal, since 5.0.
+# Signal.asend()/asend_robust() since 5.0 (django/dispatch/dispatcher.py).
 SIGNAL_METHODS: dict[str, Twin] = _twins("send send_robust", (5, 0, 0))
 
-# §5d, §1a: module functions with twins.
+# Module functions with twins: the shortcuts since 5.0 (django/shortcuts.py).
 SHORTCUT_FUNCTIONS: dict[str, Twin] = {
     "django.shortcuts.get_object_or_404": Twin("get_object_or_404", "aget_object_or_404", (5, 0, 0)),
     "django.shortcuts.get_list_or_404": Twin("get_list_or_404", "aget_list_or_404", (5, 0, 0)),
@@ -152,7 +164,8 @@ SHORTCUT_FUNCTIONS: dict[str, Twin] = {
 }
 AUTH_MODULES = ("django.contrib.auth",)
 
-# §5h: blocking, no twin, not guarded (no exception: they just stall the loop).
+# django.core.mail: blocking SMTP with no async twin and no async guard (no exception: they
+# just stall the loop).
 MAIL_FUNCTIONS = frozenset(
     f"django.core.mail.{n}" for n in ("send_mail", "send_mass_mail", "mail_admins", "mail_managers")
 )
@@ -162,7 +175,8 @@ EMAIL_MESSAGE_CLASSES = frozenset(
     for n in ("EmailMessage", "EmailMultiAlternatives")
 )
 
-# §5g: every entry point into a transaction touches the connection.
+# django/db/transaction.py: every entry point into a transaction touches the connection,
+# whose methods are `async_unsafe` (SynchronousOnlyOperation on the loop).
 # (`non_atomic_requests` only marks a view, and `mark_for_rollback_on_error` touches the
 # connection only on an exception: neither is listed.)
 TRANSACTION_FUNCTIONS = frozenset(
@@ -173,32 +187,32 @@ TRANSACTION_FUNCTIONS = frozenset(
     )
 )
 
-# §5f: sync Paginator, async twin class since 6.0.
+# django/core/paginator.py: the sync Paginator, and AsyncPaginator since 6.0 (release notes).
 PAGINATOR_CLASSES = frozenset({"django.core.paginator.Paginator"})
 ASYNC_PAGINATOR_SINCE: Version = (6, 0, 0)
 
 # Twins used only to read sync/async twin pairs alike (ASL5): calls no ASL1 rule rewrites.
-# §1a, §5f: async generators (`async for`, never `await`).
+# Async generators (`async for`, never `await`).
 ASYNC_GENERATOR_METHODS: dict[str, Twin] = {
     "iterator": Twin("iterator", "aiterator", (4, 1, 0)),
     "get_elided_page_range": Twin("get_elided_page_range", "aget_elided_page_range", (6, 0, 0)),
 }
-# §5f: AsyncPaginator / AsyncPage methods.
+# AsyncPaginator / AsyncPage methods (6.0).
 PAGINATOR_METHODS: dict[str, Twin] = _twins(
     "validate_number page get_page has_next has_previous has_other_pages next_page_number"
     " previous_page_number start_index end_index",
     (6, 0, 0),
 )
-# §5h: django.tasks.
+# django.tasks (new in 6.0): Task.aenqueue() and friends.
 TASK_METHODS: dict[str, Twin] = _twins("enqueue get_result call refresh", (6, 0, 0))
-# §5e: the test client.
+# django.test.Client: alogin(), aforce_login(), alogout() since 5.0 (release notes).
 CLIENT_METHODS: dict[str, Twin] = _twins("login force_login logout", (5, 0, 0))
 
 # Names that bind a cache: `from django.core.cache import cache`, `caches["x"]`.
 CACHE_OBJECTS = frozenset({"django.core.cache.cache"})
 CACHE_HANDLERS = frozenset({"django.core.cache.caches"})
 
-# Django's own Signal instances (§5c applies to every `Signal`; project signals come from the index).
+# Django's own Signal instances (every `Signal` has the 5.0 twins; project signals come from the index).
 BUILTIN_SIGNALS = frozenset(
     f"{module}.{name}"
     for module, names in {
@@ -312,7 +326,7 @@ GET_MODEL = frozenset({"django.apps.apps.get_model", "django.apps.registry.apps.
 
 # -- ASL3: sync/async method pairs Django calls for you -----------------------------------------
 
-# §2, §10: Model's a-twins since 4.2 are `sync_to_async(self.<sync>)`, so an override of the sync
+# Model's a-twins since 4.2 are `sync_to_async(self.<sync>)` (django/db/models/base.py), so an override of the sync
 # method runs (in a thread); an override of only the a-twin is skipped by sync callers.  The
 # keyword parameters each twin passes on.
 MODEL_TWIN_SINCE: Version = (4, 2, 0)
@@ -321,7 +335,7 @@ MODEL_METHOD_PARAMETERS: dict[str, frozenset[str]] = {
     "delete": frozenset({"using", "keep_parents"}),
     "refresh_from_db": frozenset({"using", "fields", "from_queryset"}),
 }
-# §4d (5.2 source): the backend a-methods that are native re-implementations, so a subclass's
+# django/contrib/auth/backends.py (5.2): the backend a-methods that are native re-implementations, so a subclass's
 # override of the sync method is skipped on the async path.  BaseBackend's aauthenticate,
 # aget_user, aget_user_permissions and aget_group_permissions delegate (`sync_to_async(self.x)`).
 AUTH_BACKEND_TWIN_SINCE: Version = (5, 2, 0)
@@ -338,7 +352,7 @@ BASE_BACKEND_NATIVE = frozenset({"get_all_permissions", "has_perm"})
 # BaseBackend has no has_module_perms/ahas_module_perms: the async module-permission check
 # (models.py `_auser_has_module_perms`) skips backends without `ahas_module_perms`.
 BASE_BACKEND_WITHOUT_TWIN = frozenset({"has_module_perms"})
-# §4c: UserManager's acreate_user/acreate_superuser go to `_acreate_user` (native, 5.2);
+# django/contrib/auth/models.py (5.2): UserManager's acreate_user/acreate_superuser go to `_acreate_user` (native);
 # BaseUserManager/GroupManager.aget_by_natural_key is `self.aget(...)` (5.2).
 USER_MANAGER_CLASSES = frozenset({"django.contrib.auth.models.UserManager"})
 NATURAL_KEY_MANAGER_CLASSES = frozenset(
@@ -354,7 +368,7 @@ USER_MANAGER_OVERRIDES: dict[str, str] = {
     "create_superuser": "acreate_superuser",
     "_create_user": "_acreate_user",
 }
-# §4c: PermissionsMixin's a-methods (5.2) ask the backends, never the sync override;
+# django/contrib/auth/models.py: PermissionsMixin's a-methods (5.2) ask the backends, never the sync override;
 # AbstractBaseUser.acheck_password (5.0) hashes natively.
 USER_PERMISSION_METHODS = frozenset(
     "has_perm has_perms has_module_perms get_all_permissions get_user_permissions"
@@ -367,14 +381,15 @@ CHECK_PASSWORD_SINCE: Version = (5, 0, 0)
 
 # -- ASL4: middleware and class-based views ------------------------------------------------------
 
-# §7: flags read from the middleware factory; defaults sync_capable=True, async_capable=False.
+# Flags read from the middleware factory (BaseHandler.load_middleware, django/core/handlers/
+# base.py); defaults sync_capable=True, async_capable=False (django/utils/decorators.py).
 MIDDLEWARE_MIXIN = "django.utils.deprecation.MiddlewareMixin"
 MIDDLEWARE_FLAG_DECORATORS: dict[str, tuple[bool, bool]] = {  # (sync_capable, async_capable)
     "django.utils.decorators.sync_only_middleware": (True, False),
     "django.utils.decorators.async_only_middleware": (False, True),
     "django.utils.decorators.sync_and_async_middleware": (True, True),
 }
-# §9: markcoroutinefunction/iscoroutinefunction are in asgiref from 3.6, which Django requires
+# markcoroutinefunction/iscoroutinefunction are in asgiref from 3.6, which Django requires
 # from 4.2; before that Django marked with `_is_coroutine = asyncio.coroutines._is_coroutine`.
 MARK_COROUTINE_SINCE: Version = (4, 2, 0)
 MARK_COROUTINE_FUNCTIONS = frozenset({"asgiref.sync.markcoroutinefunction", "inspect.markcoroutinefunction"})
@@ -382,7 +397,7 @@ IS_COROUTINE_FUNCTIONS = frozenset(
     {"asgiref.sync.iscoroutinefunction", "inspect.iscoroutinefunction", "asyncio.iscoroutinefunction"}
 )
 LEGACY_COROUTINE_MARKER = "asyncio.coroutines._is_coroutine"
-# §8: async class-based view handlers (View.view_is_async) since 4.1; method_decorator keeps an
+# Async class-based view handlers (View.view_is_async, 4.1 release notes); method_decorator keeps an
 # async method async since 5.2.
 ASYNC_VIEW_HANDLERS_SINCE: Version = (4, 1, 0)
 ASYNC_METHOD_DECORATOR_SINCE: Version = (5, 2, 0)

@@ -226,6 +226,18 @@ class ViewSelf:
     model: Model | None
 
 
+@dataclass(frozen=True)
+class ConsumerSelf:
+    """`self` in a Django Channels consumer: `self.scope` is the connection's ASGI scope."""
+
+
+@dataclass(frozen=True)
+class AsgiScope:
+    """A Channels connection scope: `scope["session"]` is the session (a SessionStore that
+    channels' SessionMiddleware has not loaded), `scope["user"]` the user that AuthMiddleware
+    fetched before the consumer runs (its relations are not loaded)."""
+
+
 _OPTIONAL = frozenset({"typing.Optional", "typing_extensions.Optional"})
 _UNION = frozenset({"typing.Union", "typing_extensions.Union"})
 
@@ -352,6 +364,12 @@ def _is_async_twin(base: object, method: str) -> bool:
     if twins is None and isinstance(base, (Instance, LazyUser)) and base.model is not None and base.model.is_user:
         twins = api.USER_METHODS
     return twins is not None and method.startswith("a") and method[1:] in twins
+
+
+def _asgi_signature(function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> bool:
+    """`(scope, receive, send)`, after `self` for a method: an ASGI application."""
+    names = [a.arg for a in (*function.args.posonlyargs, *function.args.args)]
+    return names[-3:] == ["scope", "receive", "send"]
 
 
 def _local_root(node: ast.expr, scope: Scope) -> bool:
@@ -572,6 +590,8 @@ class FileModel:
             return self._self_value(scope.owner, is_class=arg.arg == "cls")
         if arg.arg == "request" and arg.annotation is None:
             return Request()
+        if arg.arg == "scope" and arg.annotation is None and _asgi_signature(scope.node):
+            return AsgiScope()
         return None
 
     def _annotation_value(self, annotation: ast.expr) -> object | None:
@@ -649,6 +669,8 @@ class FileModel:
             return Manager(None, ManagerSpec(qualname))
         if self._is_view(owner):
             return ViewSelf(self._view_model(owner))
+        if any((self.qualname_of(base) or "").startswith(("channels.generic.", "channels.consumer.")) for base in owner.bases):
+            return ConsumerSelf()
         return None
 
     def _is_view(self, owner: ast.ClassDef) -> bool:
@@ -731,6 +753,8 @@ class FileModel:
             return None
         if isinstance(base, ViewSelf) and attr == "queryset":
             return QuerySet(base.model)
+        if isinstance(base, ConsumerSelf) and attr == "scope":
+            return AsgiScope()
         if isinstance(base, DjangoCallable):
             return self._value_of_qualname(f"{base.qualname}.{attr}")
         return None
@@ -743,6 +767,11 @@ class FileModel:
             return self._fetched(base, node.value)
         if isinstance(base, DjangoCallable) and base.qualname in api.CACHE_HANDLERS:
             return Cache()
+        if isinstance(base, AsgiScope) and isinstance(node.slice, ast.Constant):
+            if node.slice.value == "session":
+                return Session()
+            if node.slice.value == "user":
+                return Instance(self.index.models.get(self.index.user_model or ""))
         return None
 
     def getattr_attribute(self, call: ast.Call, scope: Scope | None) -> ast.Attribute | None:

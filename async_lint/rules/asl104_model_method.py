@@ -8,7 +8,7 @@ from .base import Invalid, Rule, Valid
 from ._fix_choice import called_method, method_fix, thread_fix
 
 
-# What Django's async twins pass on to the sync method (reference §2).
+# What Django's async twins pass on to the sync method (django/db/models/base.py, 4.2+).
 TWIN_PARAMETERS = {
     "save": frozenset({"force_insert", "force_update", "using", "update_fields"}),
     "delete": frozenset({"using", "keep_parents"}),

@@ -18,6 +18,10 @@ from .base import Invalid, Rule, Valid
 from ._fix_choice import called_method, method_fix
 
 
+# SessionStore persistence: a read or write of the store itself, whatever is loaded.
+_STORE_METHODS = frozenset({"save", "delete", "exists", "create", "load", "flush", "cycle_key"})
+
+
 class SyncSessionAccess(Rule):
     """`request.session` read or written with the sync API on the event loop.
 
@@ -25,7 +29,12 @@ class SyncSessionAccess(Rule):
     Flags, inside an `async def`, `request.session[key]`, `request.session[key] = value`,
     `del request.session[key]`, `key in request.session`, and the sync session methods
     (`get`, `pop`, `setdefault`, `update`, `keys`, `items`, `flush`, `cycle_key`,
-    `set_expiry`, …).
+    `set_expiry`, …) and the store's persistence methods (`save`, `delete`, `exists`,
+    `create`, `load`).  In a Django Channels consumer, `self.scope["session"]` (and
+    `scope["session"]` in an ASGI application) is the same kind of session, which channels'
+    SessionMiddleware leaves unloaded.  Once the function has awaited a session coroutine
+    (`await session.aload()`, `await request.auser()`), the session is in memory and later
+    reads are not flagged.
 
     ## Why is this bad?
     The first access loads the session from its backend: a database query (raising
@@ -66,17 +75,28 @@ class SyncSessionAccess(Rule):
             fixed="async def view(request):\n    return await request.session.ahas_key('cart')\n",
             target_version="5.1",
         ),
+        Invalid(
+            "from channels.generic.websocket import AsyncWebsocketConsumer\n\nclass Chat(AsyncWebsocketConsumer):\n    async def connect(self):\n        self.scope['session']['seen'] = True\n        self.scope['session'].save()\n",
+            fixed="from channels.generic.websocket import AsyncWebsocketConsumer\n\nclass Chat(AsyncWebsocketConsumer):\n    async def connect(self):\n        await self.scope['session'].aset('seen', True)\n        await self.scope['session'].asave()\n",
+            target_version="5.1",
+            count=2,
+        ),
     ]
     VALID = [
         Valid("async def view(request):\n    return await request.session.aget('cart')\n", target_version="5.1"),
         Valid("async def view(request, data: dict):\n    data['x'] = 1\n    return data.get('x'), request.GET.get('q')\n"),
         Valid("async def view(request):\n    user = await request.auser()\n    return user, request.session.get('cart')\n"),
+        Valid("from channels.generic.websocket import AsyncWebsocketConsumer\n\nclass Chat(AsyncWebsocketConsumer):\n    async def connect(self):\n        await self.scope['session'].aload()\n        return self.scope['session']['room']\n"),
+        # Channels' AuthMiddleware fetched the user before the consumer runs.
+        Valid("from channels.generic.websocket import AsyncWebsocketConsumer\n\nclass Chat(AsyncWebsocketConsumer):\n    async def connect(self):\n        return self.scope['user'].is_authenticated\n"),
     ]
 
     def check(self, node, ctx):
+        method = (called_method(node) or (None, ""))[1] if isinstance(node, ast.Call) else ""
         for diagnostic in self._accesses(node, ctx):
-            # After an awaited auser()/session call the session is in memory: not I/O.
-            if not ctx.scope.session_loaded_before(node):
+            # After an awaited auser()/session call the session is in memory: reading it is not
+            # I/O (the store's own methods still are).
+            if method in _STORE_METHODS or not ctx.scope.session_loaded_before(node):
                 yield diagnostic
 
     def _accesses(self, node, ctx):
@@ -85,7 +105,8 @@ class SyncSessionAccess(Rule):
             twin = api.SESSION_METHODS.get(method)
             if twin is not None and isinstance(ctx.infer(receiver), Session):
                 advice, fix = method_fix(ctx, node, twin)
-                yield ctx.report(self.code, node, f"`session.{method}()` loads the session on the event loop; {advice}", fix)
+                what = "uses the session store" if method in _STORE_METHODS else "loads the session"
+                yield ctx.report(self.code, node, f"`session.{method}()` {what} on the event loop; {advice}", fix)
         elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load) and self._is_session(node.value, ctx):
             fix = self._twin_fix(ctx, node, f"await {operand(ctx, node.value)}.aget({argument(ctx, node.slice)})", Applicability.UNSAFE)
             yield ctx.report(self.code, node, f"Reading `session[key]` loads the session on the event loop; {self._advice(ctx, 'aget(key)')}", fix)
@@ -122,7 +143,7 @@ class SyncSessionAccess(Rule):
     @staticmethod
     def _advice(ctx, call: str) -> str:
         if ctx.target >= api.SESSION_SINCE:
-            return f"use `await request.session.{call}`"
+            return f"use `await ….{call}`"
         return "move it into `sync_to_async` (the async session API needs Django 5.1)"
 
     @staticmethod

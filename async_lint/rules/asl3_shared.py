@@ -224,7 +224,7 @@ def backend_kind(ctx: Context, node: ast.ClassDef, found: Lineage) -> str | None
 
 MODEL_TWINS = {"save": "asave", "delete": "adelete", "refresh_from_db": "arefresh_from_db"}
 # Model.asave/adelete/arefresh_from_db call `sync_to_async(self.<sync>)`: from the twin, the
-# parent's sync method is what must run (§2, §10).
+# parent's sync method is what must run (django/db/models/base.py).
 MODEL_SUPER_TWINS = {sync: SuperTwin(twin, delegates=True) for sync, twin in MODEL_TWINS.items()}
 
 
@@ -241,7 +241,7 @@ class ModelOverride:
 
 
 def passed_keywords(sync: str, target) -> list[str]:
-    """The keywords Django's twin always passes to the sync method (§2): asave() all four,
+    """The keywords Django's twin always passes to the sync method (django/db/models/base.py): asave() all four,
     arefresh_from_db() `from_queryset` from 5.1 on."""
     if sync == "save":
         return ["force_insert", "force_update", "using", "update_fields"]

@@ -6,7 +6,7 @@ from ..diagnostics import Applicability, Edit, Fix
 from ..semantic import Request, iter_scope_nodes
 from .base import Invalid, Rule, Valid
 
-# §12, ticket #34063: in 3.1–4.1 the async test client handed `ASGIRequest` its payload without
+# Ticket #34063: in 3.1–4.1 the async test client handed `ASGIRequest` its payload without
 # the `LimitedStream` wrapper, so the multipart parser's chunked reads overran it.  Fixed in
 # 4.2.0 (`test/client.py` wraps the payload), never backported.
 FIXED_IN = (4, 2, 0)
