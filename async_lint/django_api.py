@@ -210,6 +210,19 @@ CLIENT_METHODS: dict[str, Twin] = _twins("login force_login logout", (5, 0, 0))
 
 # Names that bind a cache: `from django.core.cache import cache`, `caches["x"]`.
 CACHE_OBJECTS = frozenset({"django.core.cache.cache"})
+# django/core/files/storage: blocking file I/O with no async API in any version.
+STORAGE_OBJECTS = frozenset({"django.core.files.storage.default_storage"})
+STORAGE_HANDLERS = frozenset({"django.core.files.storage.storages"})
+# InMemoryStorage (4.2) keeps files in memory: no I/O, nothing to flag.
+STORAGE_CLASSES = frozenset(
+    {"django.core.files.storage.FileSystemStorage", "django.core.files.storage.filesystem.FileSystemStorage"}
+)
+STORAGE_METHODS = frozenset(
+    "save open delete exists size listdir get_accessed_time get_created_time get_modified_time".split()
+)
+# django/db/models/fields/files.py: FieldFile methods and properties that reach the storage.
+FIELD_FILE_METHODS = frozenset({"open", "read", "save", "delete", "chunks", "readline", "readlines"})
+FIELD_FILE_PROPERTIES = frozenset({"size"})
 CACHE_HANDLERS = frozenset({"django.core.cache.caches"})
 
 # Django's own Signal instances (every `Signal` has the 5.0 twins; project signals come from the index).

@@ -88,6 +88,12 @@ MODEL_FIELD_MODULES = (
     "django.contrib.gis.db.models.",
     "django.contrib.contenttypes.fields.",
 )
+# Model fields whose value on an instance is a FieldFile (django/db/models/fields/files.py).
+FILE_FIELDS = frozenset(
+    f"django.db.models{module}.{name}"
+    for module in ("", ".fields.files")
+    for name in ("FileField", "ImageField")
+)
 _REVERSE_KINDS = {"fk": "reverse_fk", "o2o": "reverse_o2o", "m2m": "reverse_m2m"}
 _CLASS_HEADER = re.compile(r"^[ \t]*class[ \t]+(\w+)[ \t]*\(([^)]*)\)", re.MULTILINE)
 _ROOT_NAMES = {
@@ -142,6 +148,8 @@ class ClassInfo:
     managers: dict[str, ManagerSpec] = field(default_factory=dict)
     # For models: names of the concrete (non-relation) fields declared in the body.
     field_names: frozenset[str] = frozenset()
+    # For models: the FileField/ImageField fields among them (a FieldFile on the instance).
+    file_fields: frozenset[str] = frozenset()
     # The body declares fields of Django's model API (`models.CharField(...)`, a relation).
     declares_model_fields: bool = False
 
@@ -158,6 +166,7 @@ class Model:
     methods: frozenset[str]
     # Concrete fields, relations to one object included: what only()/defer() can leave unloaded.
     field_names: frozenset[str] = frozenset()
+    file_fields: frozenset[str] = frozenset()  # FileField/ImageField: a FieldFile on the instance
 
 
 @dataclass
@@ -470,10 +479,12 @@ class ProjectIndex:
         managers: dict[str, ManagerSpec] = {}
         methods: set[str] = set()
         field_names: set[str] = set()
+        file_fields: set[str] = set()
         is_user = False
         for ancestor in reversed(list(self.ancestors(qualname))):
             methods |= ancestor.methods
             field_names |= ancestor.field_names
+            file_fields |= ancestor.file_fields
             managers.update(ancestor.managers)
             is_user = is_user or bool(USER_MODEL_BASES.intersection((ancestor.qualname, *ancestor.bases)))
             for name, kind, ref, null, _ in ancestor.declared_relations:
@@ -485,7 +496,7 @@ class ProjectIndex:
             managers.setdefault(name, managers["objects"])
         return Model(
             qualname, info.name, _app_label(info.module), info.abstract, is_user, relations,
-            managers, frozenset(methods), frozenset(field_names),
+            managers, frozenset(methods), frozenset(field_names), frozenset(file_fields),
         )
 
     def _add_reverse_relations(self) -> None:
@@ -583,6 +594,7 @@ def _class_info(node: ast.ClassDef, path: str, module: str, resolve) -> ClassInf
             info.queryset_class = spec.queryset_class
     methods: set[str] = set()
     field_names: set[str] = set()
+    file_fields: set[str] = set()
     for stmt in node.body:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
             methods.add(stmt.name)
@@ -612,8 +624,11 @@ def _class_info(node: ast.ClassDef, path: str, module: str, resolve) -> ClassInf
                     info.managers[name] = manager
                 elif is_field:
                     field_names.add(name)
+                    if field_class in FILE_FIELDS:
+                        file_fields.add(name)
     info.methods = frozenset(methods)
     info.field_names = frozenset(field_names)
+    info.file_fields = frozenset(file_fields)
     info.lazy_methods = _lazy_methods(node)
     return info
 

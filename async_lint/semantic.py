@@ -227,6 +227,16 @@ class ViewSelf:
 
 
 @dataclass(frozen=True)
+class Storage:
+    """A Django file storage: `default_storage`, `storages[alias]`, a Storage instance."""
+
+
+@dataclass(frozen=True)
+class FieldFile:
+    """The value of a model instance's FileField/ImageField: its methods go to the storage."""
+
+
+@dataclass(frozen=True)
 class ConsumerSelf:
     """`self` in a Django Channels consumer: `self.scope` is the connection's ASGI scope."""
 
@@ -492,6 +502,8 @@ class FileModel:
             return ModelClass(model)
         if qualname in api.CACHE_OBJECTS:
             return Cache()
+        if qualname in api.STORAGE_OBJECTS:
+            return Storage()
         if qualname in self.index.signals or qualname in api.BUILTIN_SIGNALS:
             return Signal()
         if qualname.startswith(("django.", "asgiref.", "channels.", "asyncio.")):
@@ -743,7 +755,7 @@ class FileModel:
         if isinstance(base, Instance) and base.model is not None:
             relation = base.model.relations.get(attr)
             if relation is None:
-                return None
+                return FieldFile() if attr in base.model.file_fields else None
             return self._related(base, relation)
         if isinstance(base, Request):
             if attr == "session":
@@ -767,6 +779,8 @@ class FileModel:
             return self._fetched(base, node.value)
         if isinstance(base, DjangoCallable) and base.qualname in api.CACHE_HANDLERS:
             return Cache()
+        if isinstance(base, DjangoCallable) and base.qualname in api.STORAGE_HANDLERS:
+            return Storage()
         if isinstance(base, AsgiScope) and isinstance(node.slice, ast.Constant):
             if node.slice.value == "session":
                 return Session()
@@ -888,6 +902,8 @@ class FileModel:
             return ModelClass(model) if model else None
         if qualname in api.EMAIL_MESSAGE_CLASSES:
             return EmailMessage()
+        if qualname in api.STORAGE_CLASSES:
+            return Storage()
         if qualname in api.SIGNAL_CLASSES:
             return Signal()
         name = qualname.rpartition(".")[2]

@@ -195,12 +195,13 @@ def expected_keys(cases_dir_name: str = "cases") -> Counter:
 
 
 def _install_probes(calls: list[str]) -> None:
-    """Record, for each LocMem cache or locmem mail operation, whether it ran on a thread with a
-    running event loop ("loop") or not ("thread")."""
+    """Record, for each LocMem cache, locmem mail or file-system storage operation, whether it ran
+    on a thread with a running event loop ("loop") or not ("thread")."""
     import asyncio
     import functools
 
     from django.core.cache.backends.locmem import LocMemCache
+    from django.core.files.storage import FileSystemStorage
     from django.core.mail.backends.locmem import EmailBackend
 
     def probe(cls, name):
@@ -220,6 +221,8 @@ def _install_probes(calls: list[str]) -> None:
     for name in ("add", "get", "set", "touch", "incr", "has_key", "delete", "clear"):
         probe(LocMemCache, name)
     probe(EmailBackend, "send_messages")
+    for name in ("_save", "_open", "delete", "exists", "size", "listdir"):
+        probe(FileSystemStorage, name)
 
 
 def _jsonable(value):
