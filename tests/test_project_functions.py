@@ -269,3 +269,17 @@ def test_optional_and_queryset_return_annotations(project: Path):
         "    return parties, list(cases)\n",
     )
     assert [(row, code) for row, code, _ in found] == [(6, "ASL101"), (8, "ASL102")]
+
+
+def test_a_helper_reading_request_user_from_an_authenticated_ninja_operation(project: Path):
+    """As in the operation itself (ASL107), django-ninja resolved the user before it runs."""
+    (project / "office" / "checks.py").write_text(
+        "def require_admin(request):\n    user = getattr(request, 'user', None)\n    return bool(user and user.is_staff)\n"
+    )
+    found = findings_in(
+        project,
+        "from ninja import Router\n\nfrom office.checks import require_admin\n\nrouter = Router()\n\n\n"
+        "@router.post('/x')\nasync def create(request):\n    return require_admin(request)\n\n\n"
+        "async def plain(request):\n    return require_admin(request)\n",
+    )
+    assert [(row, code) for row, code, _ in found] == [(14, "ASL117")]

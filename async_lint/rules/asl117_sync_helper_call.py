@@ -6,9 +6,11 @@ from dataclasses import replace
 from ..fixers.sync_to_async import wrap_call
 from ..functions import FunctionRef
 from ..twins import twin_name
+from .asl107_request_user import framework_authenticates
 from .base import Invalid, Rule, Valid
 
 SESSION_ACCESS = "ASL110"  # not I/O once an awaited call has loaded the session
+REQUEST_USER = "ASL107"
 
 
 class SyncHelperCall(Rule):
@@ -78,7 +80,12 @@ class SyncHelperCall(Rule):
         helper = ctx.functions.resolve(node.func, ctx.file, ctx.scope)
         if helper is None or helper.is_async or _has_async_twin(helper, ctx):
             return  # a coroutine function is awaited (ASL116); a sync twin's call is ASL502's
-        ignore = frozenset({SESSION_ACCESS}) if ctx.scope.session_loaded_before(node) else frozenset()
+        ignore = set()
+        if ctx.scope.session_loaded_before(node):
+            ignore.add(SESSION_ACCESS)
+        if framework_authenticates(ctx):
+            ignore.add(REQUEST_USER)  # as in the operation itself: the framework loaded the user
+        ignore = frozenset(ignore)
         chain = ctx.functions.unsafe_chain(helper, ignore)
         if chain is None:
             return
