@@ -43,12 +43,13 @@ class Context:
         return node
 
     def qualname(self, node: ast.expr) -> str | None:
-        """The imported name an expression refers to, unless a local name shadows it."""
+        """The imported name an expression refers to (through the function's own imports
+        too), unless a local name shadows it."""
         root = node
         while isinstance(root, ast.Attribute):
             root = root.value
         if isinstance(root, ast.Name) and self.scope is not None and self.scope.binds(root.id):
-            return None
+            return self.file._imported_name(node, self.scope)
         return self.file.qualname_of(node)
 
     def text(self, node: ast.AST) -> str:

@@ -15,7 +15,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Iterator
 
 from . import django_api as api
-from .imports import import_bindings, qualify
+from .imports import bound_by, import_bindings, qualify, resolve_relative
 from .project import ManagerSpec, Model, ProjectIndex, Relation, external_model
 
 if TYPE_CHECKING:
@@ -295,6 +295,16 @@ class Scope:
         """The names this function binds, found syntactically (no inference)."""
         return frozenset(_bound_names(self.node))
 
+    @cached_property
+    def imports(self) -> dict[str, str]:
+        """Names this function's own frame binds by an import and nothing else."""
+        imported = dict(_imports_in(self.node, self.file.module, self.file.is_package))
+        if not imported:
+            return {}
+        other = {n.id for n in iter_scope_nodes(self.node.body if isinstance(self.node.body, list) else [self.node.body])
+                 if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del))}
+        return {name: qualname for name, qualname in imported.items() if name not in other}
+
     def binds(self, name: str) -> bool:
         """Whether `name` is a local of this function or an enclosing one."""
         scope: Scope | None = self
@@ -376,6 +386,17 @@ def _is_async_twin(base: object, method: str) -> bool:
     return twins is not None and method.startswith("a") and method[1:] in twins
 
 
+def _imports_in(function, module: str, is_package: bool) -> Iterator[tuple[str, str]]:
+    """(name, qualified name) for the imports in a function's own frame."""
+    if isinstance(function, ast.Lambda):
+        return
+    for node in iter_scope_nodes(function.body):
+        if isinstance(node, ast.ImportFrom):
+            yield from bound_by(node, resolve_relative(module, is_package, node.level, node.module))
+        elif isinstance(node, ast.Import):
+            yield from bound_by(node)
+
+
 def _asgi_signature(function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> bool:
     """`(scope, receive, send)`, after `self` for a method: an ASGI application."""
     names = [a.arg for a in (*function.args.posonlyargs, *function.args.args)]
@@ -434,6 +455,7 @@ class FileModel:
     ):
         self.tree = tree
         self.module = module
+        self.is_package = is_package
         self.index = index
         # The project's functions, for what calling one returns (None: calls stay unknown).
         self.functions = functions
@@ -570,8 +592,10 @@ class FileModel:
             elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 bind(stmt.name, LocalFunction(stmt) if isinstance(stmt, ast.FunctionDef) else None)
             elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
-                for alias in stmt.names:
-                    bind((alias.asname or alias.name).split(".")[0], None)
+                # A function's own import means what a module-level one would.
+                source = resolve_relative(self.module, self.is_package, stmt.level, stmt.module) if isinstance(stmt, ast.ImportFrom) else None
+                for name, qualname in bound_by(stmt, source):
+                    bind(name, self._value_of_qualname(qualname))
             elif isinstance(stmt, ast.ExceptHandler) and stmt.name:
                 bind(stmt.name, None)
             elif isinstance(stmt, ast.Delete):
@@ -656,15 +680,35 @@ class FileModel:
     def qualname_of(self, node: ast.expr) -> str | None:
         if isinstance(node, ast.Name) and node.id in self.module_classes:
             return f"{self.module}.{node.id}"
-        return qualify(node, self.imports)
+        return qualify(node, self.imports) or qualify(node, self.function_imports)
+
+    @cached_property
+    def function_imports(self) -> dict[str, str]:
+        """Names imported inside functions (`from asgiref.sync import markcoroutinefunction` in
+        `__init__`), where every such import of the name agrees and nothing at module level
+        binds it: rules that resolve a name without its scope read them too."""
+        found: dict[str, str | None] = {}
+        for node in ast.walk(self.tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                for name, qualname in _imports_in(node, self.module, self.is_package):
+                    found[name] = qualname if found.get(name, qualname) == qualname else None
+        taken = set(self.imports) | set(self.module_functions) | set(self.module_classes)
+        return {n: q for n, q in found.items() if q is not None and n not in taken}
 
     def _imported_name(self, node: ast.expr, scope: Scope | None) -> str | None:
-        """The qualified name of `a.b.c` through the imports, unless `a` is a local name."""
+        """The qualified name of `a.b.c` through the imports (the function's own, then the
+        module's), unless `a` is a local name bound otherwise."""
         root = node
         while isinstance(root, ast.Attribute):
             root = root.value
-        if isinstance(root, ast.Name) and scope is not None and scope.binds(root.id):
-            return None
+        if isinstance(root, ast.Name) and scope is not None:
+            current: Scope | None = scope
+            while current is not None:
+                if root.id in current.imports:
+                    return qualify(node, current.imports)
+                if root.id in current.local_names:
+                    return None
+                current = current.parent
         return qualify(node, self.imports)
 
     def _self_value(self, owner: ast.ClassDef, *, is_class: bool) -> object | None:

@@ -85,6 +85,8 @@ class MiddlewareNotMarkedCoroutine(Rule):
             "from django.utils.deprecation import MiddlewareMixin\n\n\nclass HeaderMiddleware(MiddlewareMixin):\n    def __init__(self, get_response):\n        super().__init__(get_response)\n        self.name = 'x'\n\n    def process_response(self, request, response):\n        response['X-Name'] = self.name\n        return response\n"
         ),
         Valid("class TimingMiddleware:\n" + _INIT + "\n    def __call__(self, request):\n        return self.get_response(request)\n"),
+        # An import made inside `__init__` resolves like a module-level one.
+        Valid("class TimingMiddleware:\n    async_capable = True\n    sync_capable = False\n\n    def __init__(self, get_response):\n        from asgiref.sync import markcoroutinefunction\n\n        self.get_response = get_response\n        markcoroutinefunction(self)\n\n    async def __call__(self, request):\n        return await self.get_response(request)\n"),
     ]
 
     def check(self, node, ctx):
