@@ -154,6 +154,7 @@ def _check(args: argparse.Namespace) -> int:
         fix=args.fix,
         unsafe_fixes=args.unsafe_fixes,
         diff=args.diff,
+        reach=project.reach,
     )
     try:
         with progress_bar() as progress:

@@ -273,12 +273,34 @@ def required_python(config: Config) -> tuple[int, int] | None:
     return bound[:2] if bound else None
 
 
+@dataclass(frozen=True)
+class Target:
+    """The Django versions a project runs on: `version`, the oldest, chooses the API a fix may
+    use; `newest` (None: no upper bound) decides whether a hazard of newer versions applies (a
+    library declaring `Django>=3.2` also runs on 5.2)."""
+
+    version: Version
+    origin: str
+    newest: Version | None
+
+    def reaches(self, version: Version) -> bool:
+        return self.newest is None or version <= self.newest
+
+
 def detect_target(config: Config, cli_value: str | None) -> tuple[Version, str]:
     """The target Django version and where it came from."""
+    target = detect_target_range(config, cli_value)
+    return target.version, target.origin
+
+
+def detect_target_range(config: Config, cli_value: str | None) -> Target:
+    """The oldest Django the project supports, where that came from, and the newest.  A
+    version given (`--target-version`, `target-version`) or installed is the only one."""
     if cli_value:
-        return parse_version(cli_value), "--target-version"
+        version = parse_version(cli_value)
+        return Target(version, "--target-version", version)
     if config.target_version:
-        return config.target_version, f"target-version in {config.path}"
+        return Target(config.target_version, f"target-version in {config.path}", config.target_version)
     candidates: list[tuple[str, str]] = [(r, str(config.path)) for r in _pins_in_pyproject(config.pyproject)]
     for path in _requirement_files(config.root):
         try:
@@ -286,18 +308,85 @@ def detect_target(config: Config, cli_value: str | None) -> tuple[Version, str]:
         except OSError:
             continue
         candidates.extend((line, str(path)) for line in lines)
+    candidates.extend(_setup_requirements(config.root))
     for requirement, origin in candidates:
         match = _DJANGO_REQUIREMENT.match(requirement)
         if match:
             bound = lower_bound(match.group("spec"))
             if bound is not None:
-                return bound, f"the Django requirement in {origin}"
+                return Target(bound, f"the Django requirement in {origin}", upper_bound(match.group("spec")))
     try:
         from importlib.metadata import PackageNotFoundError, version
 
         release = re.match(r"\d+\.\d+(?:\.\d+)?", version("django"))
         if release:
-            return parse_version(release.group()), "the installed Django"
+            installed = parse_version(release.group())
+            return Target(installed, "the installed Django", installed)
     except PackageNotFoundError:
         pass
-    return DEFAULT_TARGET, f"the default ({format_version(DEFAULT_TARGET)}; set target-version)"
+    return Target(DEFAULT_TARGET, f"the default ({format_version(DEFAULT_TARGET)}; set target-version)", DEFAULT_TARGET)
+
+
+_UPPER_BOUND = re.compile(r"^\s*(?P<operator><=|<|===?|~=)\s*(?P<version>\d+(?:\.\d+){0,2})")
+
+
+def upper_bound(spec: str) -> Version | None:
+    """The newest Django a requirement allows (None: no upper bound): `<5` → 4.99.99,
+    `<=4.2` → 4.2.0, `==4.2.3` → 4.2.3, `~=4.2` → 4.99.99, `~=4.2.1` → 4.2.99."""
+    newest = []
+    for clause in spec.split(","):
+        match = _UPPER_BOUND.match(clause)
+        if not match:
+            continue
+        parts = [int(p) for p in match.group("version").split(".")]
+        operator = match.group("operator")
+        if operator == "<":
+            parts += [0] * (3 - len(parts))
+            major, minor, micro = parts
+            if micro:
+                newest.append((major, minor, micro - 1))
+            elif minor:
+                newest.append((major, minor - 1, 99))
+            else:
+                newest.append((major - 1, 99, 99))
+        elif operator == "~=":
+            if len(parts) >= 3:
+                newest.append((parts[0], parts[1], 99))
+            else:
+                newest.append((parts[0], 99, 99))
+        else:  # <=, ==, ===: that version exactly
+            newest.append(tuple((parts + [0, 0])[:3]))
+    return min(newest) if newest else None
+
+
+def _setup_requirements(root: Path) -> list[tuple[str, str]]:
+    """`install_requires` of setup.cfg and of a `setup(...)` call in setup.py, read without
+    running either."""
+    found: list[tuple[str, str]] = []
+    cfg = root / "setup.cfg"
+    if cfg.is_file():
+        import configparser
+
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            parser.read(cfg, encoding="utf-8")
+            value = parser.get("options", "install_requires", fallback="")
+        except (configparser.Error, OSError, UnicodeDecodeError):
+            value = ""
+        found.extend((line.strip(), str(cfg)) for line in value.splitlines() if line.strip())
+    script = root / "setup.py"
+    if script.is_file():
+        import ast
+
+        try:
+            tree = ast.parse(script.read_text(encoding="utf-8", errors="replace"))
+        except (SyntaxError, ValueError, OSError):
+            tree = None
+        for node in ast.walk(tree) if tree is not None else ():
+            if isinstance(node, ast.keyword) and node.arg == "install_requires" and isinstance(node.value, (ast.List, ast.Tuple)):
+                found.extend(
+                    (item.value, str(script))
+                    for item in node.value.elts
+                    if isinstance(item, ast.Constant) and isinstance(item.value, str)
+                )
+    return found

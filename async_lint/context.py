@@ -28,6 +28,13 @@ class Context:
     # body is probed on behalf of an async caller.
     functions: "ProjectFunctions | None" = None
     twins: TwinSettings = TwinSettings()  # `twins.*` from the configuration (ASL5)
+    reach: Version | None = None  # the newest Django the code runs on (None: the target)
+
+    def reaches(self, version: Version) -> bool:
+        """Whether the project runs on `version` or newer: a hazard of newer Django applies
+        even when the oldest supported version (the target, which fixes are written for) is
+        older."""
+        return version <= (self.reach or self.target)
 
     @property
     def parent(self) -> ast.AST | None:

@@ -38,6 +38,9 @@ class LintSettings:
     target: Version
     enabled: frozenset[str]
     twins: TwinSettings = field(default_factory=TwinSettings)
+    # The newest Django the code runs on, when the project supports a range (`Django>=3.2`:
+    # every later version, `django_api.ANY`); None: the target alone.
+    reach: Version | None = None
 
 
 def parse(source: SourceFile) -> ast.Module | SyntaxError:
@@ -317,7 +320,7 @@ def lint_source(
         functions = ProjectFunctions(index, {}, lambda path: None, lambda source: None, helper_hazards(settings.target, dispatch))
     file = FileModel(tree, module, is_package, index, functions)
     functions.add_file(source, file)
-    ctx = Context(source, file, settings.target, None, (), functions, settings.twins)
+    ctx = Context(source, file, settings.target, None, (), functions, settings.twins, settings.reach)
     module_rules = dispatch.module_rules_for(source.text)
     unique = {(d.code, d.start, d.end): d for d in _walk_module(file, ctx, dispatch, module_rules)}
     return sorted(

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from .config import Config, ConfigError, detect_target, glob_match, load_config
+from . import django_api as api
+from .config import Config, ConfigError, detect_target_range, glob_match, load_config
 from .django_api import Version
 from .engine import Dispatch, LintSettings, helper_hazards, parse
 from .functions import ProjectFunctions
@@ -48,6 +49,7 @@ class Project:
     target: Version
     target_origin: str  # where the target version was found, for the summary line
     enabled: frozenset[str]
+    reach: Version | None = None  # the newest Django it runs on (None: the target alone)
     _dispatches: dict[frozenset[str], Dispatch] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -60,7 +62,7 @@ class Project:
         if overrides.respect_gitignore is not None:
             config.respect_gitignore = overrides.respect_gitignore
         try:
-            target, origin = detect_target(config, overrides.target_version)
+            found = detect_target_range(config, overrides.target_version)
         except ValueError as error:
             raise SetupError(f"--target-version: {error}") from None
         select = list(overrides.select) if overrides.select is not None else config.select
@@ -70,10 +72,10 @@ class Project:
             named_by_config = str(error) in (*config.select, *config.extend_select, *config.ignore)
             where = f" in {config.path}" if named_by_config and config.path else ""
             raise SetupError(f"unknown rule selector `{error}`{where} (see `async-lint rules`)") from None
-        return cls(config, target, origin, enabled)
+        return cls(config, found.version, found.origin, enabled, found.newest if found.newest is not None else api.ANY)
 
     def settings(self, enabled: frozenset[str] | None = None) -> LintSettings:
-        return LintSettings(self.target, self.enabled if enabled is None else enabled, self.config.twins)
+        return LintSettings(self.target, self.enabled if enabled is None else enabled, self.config.twins, self.reach)
 
     def dispatch(self, enabled: frozenset[str] | None = None) -> Dispatch:
         """The rules of `enabled` (default: the project's) by node type, built once."""

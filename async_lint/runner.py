@@ -39,6 +39,7 @@ class Options:
     fix: bool = False
     unsafe_fixes: bool = False
     diff: bool = False
+    reach: Version | None = None  # the newest Django the project runs on (None: the target)
 
 
 @dataclass
@@ -88,7 +89,7 @@ class Run:
         files = discover(self.options.paths, self.config)
         self._read(files)
         facts = self._facts(files)
-        settings = LintSettings(self.options.target, self.options.enabled, self.config.twins)
+        settings = LintSettings(self.options.target, self.options.enabled, self.config.twins, self.options.reach)
         # Rules and workers are imported only by a run that has files to check.
         dispatch = None
         found: dict[str, list[Diagnostic]] = {}
@@ -211,7 +212,7 @@ class Run:
             [patterns, *((p, module_name_for(p), facts[p].summary(), p in selected and self.hashes[p]) for p in sorted(facts))]
         )
         self.settings_key = cache_module.fingerprint(
-            (self._index_key, self.options.target, sorted(self.options.enabled), self.config.twins)
+            (self._index_key, self.options.target, self.options.reach, sorted(self.options.enabled), self.config.twins)
         )
         return facts
 

@@ -690,3 +690,46 @@ def test_project_root_holds_a_folder_with_manage_py_beside_the_checked_app(tmp_p
     write(backend / "tools" / "__init__.py", "")
     tool = write(backend / "tools" / "views.py", views.read_text())
     assert concise(tool.parent, "views.py", "--no-cache").codes() == []
+
+
+LEGACY_MARKER = """\
+import asyncio
+
+
+class TimingMiddleware:
+    async_capable = True
+    sync_capable = False
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self._is_coroutine = asyncio.coroutines._is_coroutine
+
+    async def __call__(self, request):
+        return await self.get_response(request)
+"""
+
+
+@pytest.mark.parametrize(
+    "requirement, flagged",
+    [
+        ("setup.py", True),  # Django>=3.2: every later version, 4.2+ included
+        ("setup.cfg", True),
+        ("bounded", False),  # Django>=3.2,<4.2: never on a Django that ignores the marker
+    ],
+)
+def test_a_hazard_of_newer_django_applies_when_the_supported_range_reaches_it(project, requirement, flagged):
+    (project / "pyproject.toml").unlink()
+    if requirement == "setup.py":
+        write(project / "setup.py", "from setuptools import setup\n\nsetup(name='lib', install_requires=['Django>=3.2', 'asgiref'])\n")
+    elif requirement == "setup.cfg":
+        write(project / "setup.cfg", "[metadata]\nname = lib\n\n[options]\ninstall_requires =\n    asgiref\n    Django>=3.2\n")
+    else:
+        write(project / "requirements.txt", "Django>=3.2,<4.2\n")
+    write(project / "library" / "middleware.py", LEGACY_MARKER)
+    result = run(project, "check", "--select", "ASL402")
+    assert ("ASL402" in result.out) is flagged
+    assert "Target Django 3.2 (the Django requirement in " in result.out or not flagged
+    # The oldest version still chooses the API: the fix works on Django 3.2 (asgiref 3.6+).
+    if flagged:
+        fixed = run(project, "check", "--select", "ASL402", "--fix")
+        assert "markcoroutinefunction(self)" in (project / "library" / "middleware.py").read_text(), fixed.out

@@ -18,7 +18,9 @@ class LegacyCoroutineMarker(Rule):
     3.1–4.1, which Django 4.2+ on Python 3.12+ does not see.
 
     ## What it does
-    Flags the assignment, with a target Django of 4.2 or later.
+    Flags the assignment when the project runs on Django 4.2 or later: a target of 4.2+, or a
+    requirement whose range reaches it (a library declaring `Django>=3.2` with no upper bound
+    runs on 5.2 for its users).
 
     ## Why is this bad?
     Django 4.2+ asks `asgiref.sync.iscoroutinefunction()`, which on Python 3.12+ is
@@ -28,7 +30,8 @@ class LegacyCoroutineMarker(Rule):
     Django 4.2+ runs.
 
     ## Fix
-    `markcoroutinefunction(obj)`, imported from `asgiref.sync`.
+    `markcoroutinefunction(obj)`, imported from `asgiref.sync` (asgiref 3.6+, which Django 3.2
+    and later accept).
 
     ## Fix safety
     Safe: it marks the same object, in the way every Python version Django 4.2+ supports reads.
@@ -59,8 +62,8 @@ class LegacyCoroutineMarker(Rule):
     def check(self, node, ctx):
         if is_stub(ctx):
             return
-        if ctx.target < api.MARK_COROUTINE_SINCE:
-            return
+        if not ctx.reaches(api.MARK_COROUTINE_SINCE):
+            return  # the project never runs on a Django that ignores the marker
         target = legacy_marker(ctx, node)
         if target is None:
             return
