@@ -170,7 +170,8 @@ class Run:
 
     def _parse(self, path: str):
         if path not in self.trees:
-            source = self.sources.get(path) or self._index_sources.get(path)
+            # A file whose facts came from the cache was not read: read it now.
+            source = self.sources.get(path) or self._index_sources.get(path) or self._read_for_index(path)
             tree = parse(source) if source is not None else None
             self.trees[path] = tree if isinstance(tree, ast.Module) else None
         tree = self.trees[path]

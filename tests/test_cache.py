@@ -268,3 +268,23 @@ def test_a_warm_run_imports_no_rule(project: Path):
     (project / "shop" / "views.py").write_text(VIEWS + "\n# edited\n")
     result = subprocess.run([sys.executable, "-c", probe], cwd=project, capture_output=True, text=True, timeout=120)
     assert "async_lint.rules.asl101_queryset_method" in result.stdout.strip().splitlines()[-1]
+
+
+def test_facts_stored_without_classes_are_completed_from_the_file(project: Path):
+    """Another run may store a models file's facts before reading its classes (it found the
+    index in the cache): a later run reads the file then, rather than losing its models."""
+    import pickle
+
+    check(project)
+    facts_file = next((project / CACHE).glob("*/facts.pickle"))
+    patterns, facts = pickle.loads(facts_file.read_bytes())
+    for path, (stamp, digest, module, file) in facts.items():
+        if path.endswith("models.py"):
+            file.classes = None
+    facts_file.write_bytes(pickle.dumps((patterns, facts)))
+    for index in (project / CACHE).glob("*/index.pickle"):
+        index.unlink()
+    views = project / "shop" / "views.py"
+    views.write_text(VIEWS + "\n# edited\n")
+    result = run(project, "check", "shop/views.py", "--output-format", "json")
+    assert ("views.py", "ASL105", 5) in codes(result)

@@ -510,7 +510,7 @@ def test_gitignored_files_are_skipped_unless_named(project):
     assert everything.paths() == {"library/views.py"}
     # The project's .gitignore applies when a subfolder is checked, too.
     assert subfolder.paths() == {"library/views.py"}
-    assert named.paths() == {"library/generated.py", "scratch/notes.py"}
+    assert named.paths() == {"library/generated.py", "scratch/notes.py"}, (named.code, named.out, named.err)
 
 
 def test_virtualenvs_are_skipped(project):
