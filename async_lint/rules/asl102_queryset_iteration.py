@@ -24,6 +24,11 @@ def _queries(value: object, node: ast.expr, ctx) -> bool:
     return isinstance(value, QuerySet) and not value.from_prefetch_cache and not filled_before(node, ctx)
 
 
+# Builtins that consume a generator whole: an async list comprehension can stand in (`any` and
+# `all` stop early, so there the rewrite evaluates every element: unsafe).
+WHOLE_CONSUMERS = frozenset({"sorted", "list", "tuple", "set", "frozenset", "sum", "min", "max", "dict", "any", "all"})
+
+
 class SyncQuerySetIteration(Rule):
     """A QuerySet iterated on the event loop.
 
@@ -79,11 +84,23 @@ class SyncQuerySetIteration(Rule):
         ),
         Invalid(
             "from library.models import Book\n\nasync def total():\n    return sum(b.pages for b in Book.objects.all())\n",
+            fixed="from library.models import Book\n\nasync def total():\n    return sum([b.pages async for b in Book.objects.all()])\n",
         ),
+        # A generator expression nothing consumes whole cannot become async.
+        Invalid("from library.models import Book\n\nasync def first_long():\n    return next(b for b in Book.objects.all() if b.pages > 300)\n"),
         Invalid(
             "from library.models import Book\n\nasync def titles():\n    return [b.title for b in Book.objects.all()]\n",
             fixed="from library.models import Book\nfrom asgiref.sync import sync_to_async\n\nasync def titles():\n    return [b.title for b in await sync_to_async(list)(Book.objects.all())]\n",
             target_version="4.0",
+        ),
+        # A generator expression consumed whole by a builtin becomes an async list comprehension.
+        Invalid(
+            "from library.models import Book\n\nasync def titles():\n    return sorted(b.title for b in Book.objects.all())\n",
+            fixed="from library.models import Book\n\nasync def titles():\n    return sorted([b.title async for b in Book.objects.all()])\n",
+        ),
+        Invalid(
+            "from library.models import Book\n\nasync def titles():\n    return ', '.join(b.title for b in Book.objects.all())\n",
+            fixed="from library.models import Book\n\nasync def titles():\n    return ', '.join([b.title async for b in Book.objects.all()])\n",
         ),
     ]
     VALID = [
@@ -110,6 +127,9 @@ class SyncQuerySetIteration(Rule):
                 can_be_async = can_await_here(ctx, node)
                 edits = async_comprehension(ctx, node) if can_be_async else None
                 fix = Fix("Use an async comprehension", edits) if edits else None
+                if not can_be_async:
+                    fix = self._consumed_generator_fix(ctx, node)
+                    can_be_async = fix is not None
                 advice = "use `async for` in the comprehension" if can_be_async else "collect with `[x async for x in qs]` first"
                 yield ctx.report(self.code, node.iter, f"A comprehension over a QuerySet runs a query on the event loop; {advice}", fix)
         elif isinstance(node.func, ast.Name) and node.func.id in CONSUMERS and is_builtin(ctx, node.func.id):
@@ -122,6 +142,41 @@ class SyncQuerySetIteration(Rule):
                         f"`{node.func.id}()` iterates a QuerySet on the event loop; pass it `[x async for x in qs]`",
                         self._consumer_fix(ctx, node, argument, value),
                     )
+
+    @staticmethod
+    def _consumed_generator_fix(ctx, generator: ast.comprehension) -> Fix | None:
+        """`sorted(b.title for b in qs)` → `sorted([b.title async for b in qs])`: a generator
+        expression that a builtin consumes whole becomes an async list comprehension."""
+        expression = ctx.parents[-1] if ctx.parents else None
+        call = ctx.parents[-2] if len(ctx.parents) > 1 else None
+        if not (
+            isinstance(expression, ast.GeneratorExp)
+            and len(expression.generators) == 1
+            and isinstance(call, ast.Call)
+            and call.args[:1] == [expression]
+            and len(call.args) == 1
+            and ctx.target >= ASYNC_ITERATION_SINCE
+        ):
+            return None
+        func = call.func
+        if isinstance(func, ast.Name) and func.id in WHOLE_CONSUMERS and is_builtin(ctx, func.id):
+            applicability = Applicability.UNSAFE if func.id in ("any", "all") else Applicability.SAFE
+        elif isinstance(func, ast.Attribute) and func.attr == "join" and isinstance(func.value, ast.Constant) and isinstance(func.value.value, str):
+            applicability = Applicability.SAFE
+        else:
+            return None
+        saved, ctx.parents = ctx.parents, ctx.parents[:-2]
+        try:
+            if not can_await_here(ctx, call, comprehension=True):
+                return None
+        finally:
+            ctx.parents = saved
+        inner = async_comprehension(ctx, generator)
+        start, end = ctx.source.start(expression), ctx.source.end(expression)
+        if inner is None or ctx.source.text[start] != "(" or ctx.source.text[end - 1] != ")":
+            return None
+        brackets = (Edit(start + 1, start + 1, "["), Edit(end - 1, end - 1, "]"))
+        return Fix("Collect with an async list comprehension", tuple(sorted((*inner, *brackets))), applicability)
 
     def _consumer_fix(self, ctx, call: ast.Call, argument: ast.expr, value: QuerySet) -> Fix | None:
         if not can_await_here(ctx, call):
