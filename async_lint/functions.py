@@ -272,6 +272,11 @@ class ProjectFunctions:
 
     # -- what a sync function does on the loop -----------------------------------------------
 
+    def hazards_of(self, function: ast.FunctionDef, owner: ast.ClassDef | None, file: FileModel, source: SourceFile) -> list[Diagnostic]:
+        """What a function's own body does that is unsafe on the loop (a stand-in function
+        holding some statements of a real one, too)."""
+        return self._find_hazards(FunctionRef(source.path, function, owner, None, file, source))
+
     def unsafe_chain(self, ref: FunctionRef, ignore: frozenset[str] = frozenset()) -> UnsafeChain | None:
         """The first unsafe operation calling this sync function runs, in its body or in a
         project function it calls directly (sync, plain), at any depth; None when there is none

@@ -5,7 +5,7 @@ import ast
 from ..diagnostics import Applicability, Fix
 from ..fixers.middleware import mark_in_init, set_flags
 from .asl3_shared import class_diagnostic, is_stub
-from .asl4_shared import middleware_class
+from .asl4_shared import loop_hazards, middleware_class
 from .base import MODULE, Invalid, Rule, Valid
 
 _BODY = "    def __init__(self, get_response):\n        self.get_response = get_response\n        markcoroutinefunction(self)\n\n    async def __call__(self, request):\n        return await self.get_response(request)\n"
@@ -41,9 +41,9 @@ class AsyncMiddlewareFlags(Rule):
     ## Fix safety
     Safe for an `async def __call__`: with the flags, Django adapts the middleware on every
     chain instead of failing.  Unsafe for the `__acall__` pattern: Django starts using the async
-    path, and what the sync `__call__` does before handing over now runs on the event loop (a
-    `request.user` read there raises `SynchronousOnlyOperation`; ASL107 finds those only in
-    `async def` bodies).
+    path, and what the sync `__call__` does before handing over then runs on the event loop.
+    When that work is unsafe there (a query, a `request.user` read: what ASL411 reports once the
+    middleware is async), no fix is offered, so a working sync-only middleware is never broken.
     """
 
     code = "ASL403"
@@ -65,6 +65,15 @@ class AsyncMiddlewareFlags(Rule):
         Invalid(
             "from asgiref.sync import iscoroutinefunction\n\n\nclass AuditMiddleware:\n    def __init__(self, get_response):\n        self.get_response = get_response\n\n    def __call__(self, request):\n        if iscoroutinefunction(self):\n            return self.__acall__(request)\n        return self.get_response(request)\n\n    async def __acall__(self, request):\n        return await self.get_response(request)\n",
             unsafe_fixed="from asgiref.sync import iscoroutinefunction, markcoroutinefunction\n\n\nclass AuditMiddleware:\n    async_capable = True\n\n    def __init__(self, get_response):\n        self.get_response = get_response\n        if iscoroutinefunction(get_response):\n            markcoroutinefunction(self)\n\n    def __call__(self, request):\n        if iscoroutinefunction(self):\n            return self.__acall__(request)\n        return self.get_response(request)\n\n    async def __acall__(self, request):\n        return await self.get_response(request)\n",
+        ),
+        # No fix when the sync `__call__` does loop-unsafe work before handing over: declaring the
+        # middleware async would run it on the event loop and break a middleware that works.
+        Invalid(
+            "from asgiref.sync import iscoroutinefunction\n\n\nclass AuditMiddleware:\n    def __init__(self, get_response):\n"
+            "        self.get_response = get_response\n\n    def __call__(self, request):\n"
+            "        request.staff = bool(request.user and request.user.is_staff)\n"
+            "        if iscoroutinefunction(self):\n            return self.__acall__(request)\n        return self.get_response(request)\n\n"
+            "    async def __acall__(self, request):\n        return await self.get_response(request)\n"
         ),
     ]
     VALID = [
@@ -108,6 +117,12 @@ class AsyncMiddlewareFlags(Rule):
                 "treats it as sync-only and never uses it"
             )
             wanted, applicability, mark = {"async_capable": True}, Applicability.UNSAFE, not middleware.marked
+            if loop_hazards(ctx, middleware):
+                # Declaring it async would run the work before the hand-off on the event loop,
+                # breaking a middleware that works today as sync-only: no fix.
+                yield class_diagnostic(ctx, self.code, node, message + " (what `__call__` does before handing over is "
+                                       "unsafe on the event loop: move it into both paths first)", None)
+                return
         else:
             return
         edits = None if middleware.flags_outside_body else set_flags(ctx, node, middleware.flag_assignments, wanted)

@@ -157,6 +157,38 @@ def middleware_class(ctx: Context, node: ast.ClassDef) -> MiddlewareClass | None
     return result
 
 
+def before_handoff(middleware: MiddlewareClass) -> list[ast.stmt]:
+    """The statements of a sync `__call__` that run before it hands the request to its async
+    method (`if iscoroutinefunction(self): return self.__acall__(request)`): for an async
+    request they run on the event loop."""
+    call, acall = middleware.call, middleware.acall
+    if not isinstance(call, ast.FunctionDef) or acall is None:
+        return []
+    for position, stmt in enumerate(call.body):
+        for node in ast.walk(stmt):
+            if (
+                isinstance(node, ast.Return)
+                and isinstance(node.value, ast.Call)
+                and isinstance(node.value.func, ast.Attribute)
+                and _is_self(node.value.func.value)
+                and node.value.func.attr == acall.name
+            ):
+                return call.body[:position]
+    return []
+
+
+def loop_hazards(ctx: Context, middleware: MiddlewareClass) -> list:
+    """What the statements before the hand-off do that is unsafe on the event loop (the ASL1
+    rules, as for a helper called from async code)."""
+    prefix = before_handoff(middleware)
+    if not prefix or ctx.functions is None:
+        return []
+    call = middleware.call
+    stand_in = ast.FunctionDef(name=call.name, args=call.args, body=prefix, decorator_list=[], returns=None)
+    ast.copy_location(stand_in, call)
+    return ctx.functions.hazards_of(stand_in, middleware.node, ctx.file, ctx.source)
+
+
 def _stores_get_response(init: ast.FunctionDef, param: str) -> bool:
     return any(
         isinstance(stmt, ast.Assign)
