@@ -36,7 +36,9 @@ class AsyncMiddlewareFlags(Rule):
     Sets `sync_capable = False` and `async_capable = True` (changing an existing assignment or
     adding the attributes at the top of the class body).  For the `__acall__` pattern it sets
     `async_capable = True`, and adds the guarded `markcoroutinefunction(self)` if `__init__`
-    lacks it, without which the async path cannot work.
+    lacks it, without which the async path cannot work.  A sync `__call__` with no async path
+    that declares `async_capable = True` (unmarked) gets `async_capable = False`: Django then
+    adapts it as the sync middleware it is.
 
     ## Fix safety
     Safe for an `async def __call__`: with the flags, Django adapts the middleware on every
@@ -74,6 +76,13 @@ class AsyncMiddlewareFlags(Rule):
             "        request.staff = bool(request.user and request.user.is_staff)\n"
             "        if iscoroutinefunction(self):\n            return self.__acall__(request)\n        return self.get_response(request)\n\n"
             "    async def __acall__(self, request):\n        return await self.get_response(request)\n"
+        ),
+        # Async-capable, but nothing async about it: Django would hand it a coroutine.
+        Invalid(
+            "class HeaderMiddleware:\n    async_capable = True\n\n    def __init__(self, get_response):\n        self.get_response = get_response\n\n"
+            "    def __call__(self, request):\n        response = self.get_response(request)\n        response['X-Frame'] = 'deny'\n        return response\n",
+            fixed="class HeaderMiddleware:\n    async_capable = False\n\n    def __init__(self, get_response):\n        self.get_response = get_response\n\n"
+            "    def __call__(self, request):\n        response = self.get_response(request)\n        response['X-Frame'] = 'deny'\n        return response\n",
         ),
     ]
     VALID = [
@@ -123,6 +132,20 @@ class AsyncMiddlewareFlags(Rule):
                 yield class_diagnostic(ctx, self.code, node, message + " (what `__call__` does before handing over is "
                                        "unsafe on the event loop: move it into both paths first)", None)
                 return
+        elif (
+            isinstance(middleware.call, ast.FunctionDef)
+            and middleware.acall is None
+            and asynchronous
+            and sync
+            and not middleware.marked
+            and middleware.complete
+        ):
+            message = (
+                f"`{node.name}` declares `async_capable = True` but its `__call__` is sync, has no async path and is not "
+                "marked: on an async chain Django hands it an async `get_response`, so `__call__` gets a coroutine where it "
+                "expects a response (and exceptions escape unconverted); declare `async_capable = False`"
+            )
+            wanted, applicability, mark = {"async_capable": False}, Applicability.SAFE, False
         else:
             return
         edits = None if middleware.flags_outside_body else set_flags(ctx, node, middleware.flag_assignments, wanted)
