@@ -47,6 +47,11 @@ class ThreadLocalRequestState(Rule):
     * it is read or written on the event loop: in an `async def`, or in a sync function of the
       file that an `async def` calls directly (not through `sync_to_async`).
 
+    A `threading.local()` kept on a class (`_state = threading.local()` in its body, or
+    `self._state = threading.local()` in a method) is flagged when the class writes request
+    data to it (`self._state.user = request.user`) and an `async def` method of the class uses
+    it.
+
     `asgiref.local.Local`, `contextvars.ContextVar`, and thread-locals used only by sync code or
     only for per-thread caches (an HTTP session per thread) are not flagged.
 
@@ -106,6 +111,13 @@ class ThreadLocalRequestState(Rule):
         Invalid(
             "import threading\n\n\nclass _State(threading.local):\n    user = None\n\n\n_state = _State()\n\n\nasync def view(request):\n    _state.user = request.user\n    return None\n",
         ),
+        # Kept on the middleware class.
+        Invalid(
+            "import threading\n\n\nclass CurrentUserMiddleware:\n    def __init__(self, get_response):\n        self.get_response = get_response\n        self._state = threading.local()\n\n"
+            "    async def __call__(self, request):\n        self._state.user = request.user\n        return await self.get_response(request)\n",
+            unsafe_fixed="import threading\nfrom asgiref.local import Local\n\n\nclass CurrentUserMiddleware:\n    def __init__(self, get_response):\n        self.get_response = get_response\n        self._state = Local()\n\n"
+            "    async def __call__(self, request):\n        self._state.user = request.user\n        return await self.get_response(request)\n",
+        ),
     ]
     VALID = [
         Valid(
@@ -130,12 +142,15 @@ class ThreadLocalRequestState(Rule):
         Valid(
             "import threading\n\n_locals = threading.local()\n\n\ndef set_user(request):\n    _locals.user = request.user\n\n\nasync def view(request):\n    _locals = {}\n    _locals['user'] = request.user\n    return _locals\n"
         ),
+        # A per-thread client kept on a class, used by sync code only.
+        Valid("import threading\n\n\nclass Client:\n    _local = threading.local()\n\n    def session(self):\n        self._local.session = object()\n        return self._local.session\n"),
     ]
 
     def check(self, node, ctx):
         text = ctx.source.text
         if "local" not in text or "async def" not in text:  # a finding needs a use on the loop
             return
+        yield from self._class_storages(node, ctx)
         storages = self._storages(node, ctx)
         if not storages:
             return
@@ -144,6 +159,63 @@ class ThreadLocalRequestState(Rule):
         reach = LoopReach(frames)
         for storage in storages.values():
             yield from self._judge(storage, frames, reach, ctx)
+
+    # -- thread-locals kept on a class ----------------------------------------------------------
+
+    def _class_storages(self, tree: ast.Module, ctx):
+        for cls in (s for s in ast.walk(tree) if isinstance(s, ast.ClassDef)):
+            found: dict[str, ast.Call] = {}
+            for stmt in ast.walk(cls):
+                if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.value, ast.Call):
+                    target = stmt.targets[0]
+                    if ctx.file.qualname_of(stmt.value.func) not in THREAD_LOCAL_CLASSES:
+                        continue
+                    if isinstance(target, ast.Name) and stmt in cls.body:
+                        found[target.id] = stmt.value
+                    elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self":
+                        found[target.attr] = stmt.value
+            for name, call in found.items():
+                yield from self._judge_class_storage(cls, name, call, ctx)
+
+    def _judge_class_storage(self, cls: ast.ClassDef, name: str, call: ast.Call, ctx):
+        """`self.<name>.<attribute>` written with request data, and the storage used in an
+        `async def` method of the class."""
+        methods = [m for m in cls.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        evidence, on_loop = None, None
+        for method in methods:
+            derived = request_derived(method, request_parameters(method, ctx.file))
+            for node in ast.walk(method):
+                if not (
+                    isinstance(node, ast.Attribute)
+                    and isinstance(node.value, ast.Attribute)
+                    and node.value.attr == name
+                    and isinstance(node.value.value, ast.Name)
+                    and node.value.value.id in ("self", "cls", cls.name)
+                ):
+                    continue
+                if isinstance(method, ast.AsyncFunctionDef) and on_loop is None:
+                    on_loop = node
+                if isinstance(node.ctx, ast.Store) and evidence is None:
+                    holder = next((s for s in ast.walk(method) if isinstance(s, ast.Assign) and node in s.targets), None)
+                    words = REQUEST_WORDS.intersection(node.attr.lower().split("_"))
+                    if words or (holder is not None and mentions(holder.value, derived)):
+                        evidence = node
+        if evidence is None or on_loop is None:
+            return
+        row = ctx.source.row_col(ctx.source.start(on_loop))[0]
+        imports = ensure_import(ctx, *LOCAL_IMPORT)
+        fix = None
+        if imports is not None and not call.args and not call.keywords:
+            edit = Edit(ctx.source.start(call), ctx.source.end(call), "Local()")
+            fix = Fix("Use `asgiref.local.Local()`", tuple(sorted((edit, *imports))), Applicability.UNSAFE)
+        yield ctx.report(
+            self.code,
+            call,
+            f"`{cls.name}.{name}` is a `threading.local()` holding `.{evidence.attr}` and is used on the event loop "
+            f"(line {row}): requests served concurrently on one event loop share its thread, so they share this "
+            "storage; use `asgiref.local.Local()`",
+            fix,
+        )
 
     # -- what is a thread-local here ----------------------------------------------------------
 
