@@ -78,7 +78,7 @@ class AsyncModelMethodWithoutSyncTwin(Rule):
     def check(self, node, ctx):
         if is_stub(ctx):
             return
-        if ctx.target < api.MODEL_TWIN_SINCE or not isinstance(ctx.parent, ast.Module):
+        if not ctx.reaches(api.MODEL_TWIN_SINCE) or not isinstance(ctx.parent, ast.Module):
             return
         if ctx.file.index.kind(f"{ctx.file.module}.{node.name}") != "model":
             return

@@ -30,15 +30,17 @@ class AuthBackendWithoutAsyncTwin(Rule):
     without the `a`-prefixed twin that Django 5.2's async auth calls instead.
 
     ## What it does
-    With a target of Django 5.2 or later, flags in an authentication backend class:
+    When the project runs on Django 5.2 or later (its target, or a supported range reaching
+    it), flags in an authentication backend class:
 
     - a `ModelBackend` (or `RemoteUserBackend`, `AllowAllUsers…`) subclass overriding
       `authenticate`, `get_user`, `get_user_permissions`, `get_group_permissions`,
       `get_all_permissions`, `has_perm` or `has_module_perms` without the `a`-twin;
     - a `BaseBackend` subclass overriding `has_perm`, `get_all_permissions` (whose `a`-twins are
       built on the async getters, not on the override) or `has_module_perms` (no twin at all);
-    - a class with no base that implements the backend protocol (`authenticate(self, request,
-      …)` and `get_user(self, user_id)`) and lacks the `a`-methods;
+    - a class with no base (or only `ABC`) that implements the backend protocol
+      (`authenticate(self, request, …)` and `get_user(self, user_id)`) and lacks the
+      `a`-methods;
     - such a method that a mixin of the same file, listed before the Django backend among the
       bases, brings into a backend (`class B(ObjectPermissionMixin, ModelBackend)`).
 
@@ -86,6 +88,12 @@ class AuthBackendWithoutAsyncTwin(Rule):
         Invalid(
             "from library.models import Author\n\n\nclass TokenBackend:\n    def authenticate(self, request, token=None):\n        return None\n\n    def get_user(self, user_id):\n        return Author.objects.get(pk=user_id)\n",
             unsafe_fixed="from library.models import Author\n\n\nclass TokenBackend:\n    def authenticate(self, request, token=None):\n        return None\n\n    async def aauthenticate(self, request, token=None):\n        return None\n\n    def get_user(self, user_id):\n        return Author.objects.get(pk=user_id)\n\n    async def aget_user(self, user_id):\n        return await Author.objects.aget(pk=user_id)\n",
+            count=2,
+        ),
+        # A backend on an abstract base (no backend methods of its own) is one by its shape.
+        Invalid(
+            "from abc import ABC\n\nfrom library.models import Author\n\n\nclass TokenBackend(ABC):\n    def authenticate(self, request, token=None):\n        return None\n\n    def get_user(self, user_id):\n        return Author.objects.get(pk=user_id)\n",
+            unsafe_fixed="from abc import ABC\n\nfrom library.models import Author\n\n\nclass TokenBackend(ABC):\n    def authenticate(self, request, token=None):\n        return None\n\n    async def aauthenticate(self, request, token=None):\n        return None\n\n    def get_user(self, user_id):\n        return Author.objects.get(pk=user_id)\n\n    async def aget_user(self, user_id):\n        return await Author.objects.aget(pk=user_id)\n",
             count=2,
         ),
         Invalid(

@@ -17,7 +17,8 @@ class UserManagerWithoutAsyncTwin(Rule):
     or `get_by_natural_key()` without the async twin Django 5.2 calls instead.
 
     ## What it does
-    With a target of Django 5.2 or later, flags in a `UserManager` subclass an override of
+    When the project runs on Django 5.2 or later (its target, or a supported range reaching
+    it), flags in a `UserManager` subclass an override of
     `create_user`, `create_superuser` or `_create_user` without `acreate_user`,
     `acreate_superuser` or `_acreate_user`; and in a `BaseUserManager`, `UserManager` or
     `GroupManager` subclass an override of `get_by_natural_key` without `aget_by_natural_key`.

@@ -72,7 +72,7 @@ class UserModelWithoutAsyncTwin(Rule):
     def check(self, node, ctx):
         if is_stub(ctx):
             return
-        if ctx.target < api.CHECK_PASSWORD_SINCE or not isinstance(ctx.parent, ast.Module):
+        if not ctx.reaches(api.CHECK_PASSWORD_SINCE) or not isinstance(ctx.parent, ast.Module):
             return
         if ctx.file.module.split(".")[0] == "django":
             return  # Django's own classes: their async halves are Django's reference code
@@ -82,7 +82,7 @@ class UserModelWithoutAsyncTwin(Rule):
         found = lineage(ctx, node)
         permissions = found.has(api.PERMISSIONS_MIXINS)
         methods = {}
-        if ctx.target >= api.AUTH_BACKEND_TWIN_SINCE and (model.is_user or permissions):
+        if ctx.reaches(api.AUTH_BACKEND_TWIN_SINCE) and (model.is_user or permissions):
             methods.update({m: "a" + m for m in api.USER_PERMISSION_METHODS})
         if model.is_user:
             methods["check_password"] = "acheck_password"

@@ -47,11 +47,12 @@ def is_stub(ctx: Context) -> bool:
 
 
 def auth_twins_apply(ctx: Context) -> bool:
-    """The auth-twin rules speak: not a stub file, a target whose async auth is native (5.2+),
-    and not Django's own code, whose async halves are the reference."""
+    """The auth-twin rules speak: not a stub file, a project that runs on a Django whose async
+    auth is native (5.2+; the supported range reaching it is enough), and not Django's own
+    code, whose async halves are the reference."""
     return (
         not is_stub(ctx)
-        and ctx.target >= api.AUTH_BACKEND_TWIN_SINCE
+        and ctx.reaches(api.AUTH_BACKEND_TWIN_SINCE)
         and ctx.file.module.split(".")[0] != "django"
     )
 
@@ -203,14 +204,19 @@ def async_twin_fix(
     )
 
 
+# Bases that bring no backend methods: a class on them is a backend by its shape alone.
+_PLAIN_BASES = frozenset({"abc.ABC"})
+
+
 def backend_kind(ctx: Context, node: ast.ClassDef, found: Lineage) -> str | None:
-    """'model' (a ModelBackend), 'base' (a BaseBackend), 'plain' (a class with no base that has
-    the backend protocol: `authenticate(self, request, ...)` and `get_user(self, user_id)`)."""
+    """'model' (a ModelBackend), 'base' (a BaseBackend), 'plain' (a class with no base, or only
+    `ABC`, that has the backend protocol: `authenticate(self, request, ...)` and
+    `get_user(self, user_id)`)."""
     if found.has(api.MODEL_BACKENDS):
         return "model"
     if found.has({api.BASE_BACKEND}):
         return "base" if found.complete else None
-    if all(isinstance(b, ast.Name) and b.id == "object" for b in node.bases):
+    if all((isinstance(b, ast.Name) and b.id == "object") or ctx.file.qualname_of(b) in _PLAIN_BASES for b in node.bases):
         methods = methods_of(node)
         authenticate, get_user = methods.get("authenticate"), methods.get("get_user")
         if isinstance(authenticate, ast.FunctionDef) and isinstance(get_user, ast.FunctionDef):
@@ -254,7 +260,7 @@ def model_sync_overrides(ctx: Context, node: ast.ClassDef) -> list[ModelOverride
     """`save`/`delete`/`refresh_from_db` overrides of a model class without the async twin,
     when no project ancestor defines that twin either, or when the ancestor's twin is in this
     file and skips the override (`inherited`).  An ancestor's twin in another file is not judged."""
-    if ctx.target < api.MODEL_TWIN_SINCE or not isinstance(ctx.parent, ast.Module):
+    if not ctx.reaches(api.MODEL_TWIN_SINCE) or not isinstance(ctx.parent, ast.Module):
         return []
     if ctx.file.index.kind(f"{ctx.file.module}.{node.name}") != "model":
         return []

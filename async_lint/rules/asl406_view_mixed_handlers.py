@@ -65,7 +65,7 @@ class ViewMixedHandlers(Rule):
     def check(self, node, ctx):
         if is_stub(ctx):
             return
-        if ctx.target < api.ASYNC_VIEW_HANDLERS_SINCE:
+        if not ctx.reaches(api.ASYNC_VIEW_HANDLERS_SINCE):
             return
         view = view_class(ctx, node)
         if view is None:

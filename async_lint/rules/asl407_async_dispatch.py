@@ -56,7 +56,7 @@ class AsyncDispatchSyncHandlers(Rule):
     def check(self, node, ctx):
         if is_stub(ctx):
             return
-        if ctx.target < api.ASYNC_VIEW_HANDLERS_SINCE:
+        if not ctx.reaches(api.ASYNC_VIEW_HANDLERS_SINCE):
             return
         dispatch = next((s for s in node.body if isinstance(s, ast.AsyncFunctionDef) and s.name == "dispatch"), None)
         if dispatch is None:

@@ -14,7 +14,8 @@ class MethodDecoratorOnAsyncHandler(Rule):
     """`method_decorator` on an async handler of a class-based view, before Django 5.2.
 
     ## What it does
-    With a target Django from 4.1 to 5.1, flags `@method_decorator(...)` on an `async def`
+    When the project runs on a Django from 4.1 to 5.1 (its oldest supported version below 5.2,
+    its range reaching 4.1), flags `@method_decorator(...)` on an `async def`
     HTTP handler of a `View` subclass, and `@method_decorator(..., name="get")` on the class
     when its `get` is `async def`.
 
@@ -55,7 +56,7 @@ class MethodDecoratorOnAsyncHandler(Rule):
     def check(self, node, ctx):
         if is_stub(ctx):
             return
-        if not api.ASYNC_VIEW_HANDLERS_SINCE <= ctx.target < api.ASYNC_METHOD_DECORATOR_SINCE:
+        if not (ctx.reaches(api.ASYNC_VIEW_HANDLERS_SINCE) and ctx.target < api.ASYNC_METHOD_DECORATOR_SINCE):
             return
         if view_class(ctx, node) is None:
             return

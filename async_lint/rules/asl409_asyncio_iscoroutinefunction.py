@@ -15,8 +15,8 @@ class AsyncioIsCoroutineFunction(Rule):
     """`asyncio.iscoroutinefunction()` used to tell async callables apart.
 
     ## What it does
-    Flags calls of `asyncio.iscoroutinefunction` (however imported), with a target Django of
-    4.2 or later.
+    Flags calls of `asyncio.iscoroutinefunction` (however imported), when the project runs
+    on Django 4.2 or later (its target, or a supported range reaching it).
 
     ## Why is this bad?
     It is deprecated since Python 3.14 (removal planned for 3.16), and it is not the check
@@ -61,7 +61,7 @@ class AsyncioIsCoroutineFunction(Rule):
     def check(self, node, ctx):
         if is_stub(ctx):
             return
-        if ctx.target < api.MARK_COROUTINE_SINCE or ctx.qualname(node.func) != ASYNCIO_CHECK:
+        if not ctx.reaches(api.MARK_COROUTINE_SINCE) or ctx.qualname(node.func) != ASYNCIO_CHECK:
             return
         yield ctx.report(
             self.code,

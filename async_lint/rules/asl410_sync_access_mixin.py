@@ -62,7 +62,7 @@ class SyncAccessMixinOnAsyncView(Rule):
     ]
 
     def check(self, node, ctx):
-        if is_stub(ctx) or ctx.target < api.ASYNC_VIEW_HANDLERS_SINCE:
+        if is_stub(ctx) or not ctx.reaches(api.ASYNC_VIEW_HANDLERS_SINCE):
             return
         mixins = [q for q in lineage(ctx, node).qualnames if q in ACCESS_MIXINS]
         if not mixins:
