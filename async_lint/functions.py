@@ -248,6 +248,11 @@ class ProjectFunctions:
             return self._class(forwarded) if forwarded and forwarded != qualname else None
         return self.module_paths[module], file, node
 
+    def class_def(self, qualname: str) -> tuple[ast.ClassDef, FileModel] | None:
+        """A project class's definition and the file it is in."""
+        found = self._class(qualname)
+        return (found[2], found[1]) if found is not None else None
+
     def _class_method(self, qualname: str, name: str) -> FunctionRef | None:
         found = self._class(qualname)
         return self._method(*found, name) if found is not None else None

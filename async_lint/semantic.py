@@ -249,6 +249,7 @@ class AsgiScope:
 
 
 _OPTIONAL = frozenset({"typing.Optional", "typing_extensions.Optional"})
+_PROTOCOLS = frozenset({"typing.Protocol", "typing_extensions.Protocol"})
 _UNION = frozenset({"typing.Union", "typing_extensions.Union"})
 
 Value = object  # one of the dataclasses above
@@ -657,7 +658,29 @@ class FileModel:
         value = self.infer(annotation, None) if isinstance(annotation, (ast.Name, ast.Attribute)) else None
         if isinstance(value, ModelClass):
             return Instance(value.model, PARAMETER)
+        if self._model_protocol(annotation):
+            return Instance(None, PARAMETER)
         return None
+
+    def _model_protocol(self, annotation: ast.expr) -> bool:
+        """A `typing.Protocol` declaring a model's `save(update_fields=...)`: what it types is a
+        model instance, whichever model."""
+        node = None
+        if isinstance(annotation, ast.Name) and annotation.id in self.module_classes:
+            node, file = self.module_classes[annotation.id], self
+        elif self.functions is not None:
+            qualname = self.qualname_of(annotation)
+            found = self.functions.class_def(qualname) if qualname else None
+            if found is not None:
+                node, file = found
+        if node is None or not any(file.qualname_of(b) in _PROTOCOLS for b in node.bases):
+            return False
+        return any(
+            isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and stmt.name == "save"
+            and any(a.arg == "update_fields" for a in (*stmt.args.args, *stmt.args.kwonlyargs))
+            for stmt in node.body
+        )
 
     def _without_none(self, annotation: ast.expr) -> ast.expr | None:
         """`Optional[X]`, `Union[X, None]` and `X | None` are X where they hold a value; a union

@@ -67,11 +67,17 @@ class SyncModelMethod(Rule):
             fixed="from library.models import Author\nfrom asgiref.sync import sync_to_async\n\nasync def create(name):\n    author = Author(name=name)\n    await sync_to_async(author.save)()\n    return author\n",
             target_version="4.1",
         ),
+        # A Protocol that declares a model's save(update_fields=...) types a model instance.
+        Invalid(
+            "from typing import Protocol\n\n\nclass Saveable(Protocol):\n    def save(self, update_fields=None): ...\n\n\nasync def touch(obj: Saveable):\n    obj.save(update_fields=['modified'])\n",
+            fixed="from typing import Protocol\n\n\nclass Saveable(Protocol):\n    def save(self, update_fields=None): ...\n\n\nasync def touch(obj: Saveable):\n    await obj.asave(update_fields=['modified'])\n",
+        ),
     ]
     VALID = [
         Valid("from library.models import Book\n\nasync def rename(book: Book):\n    await book.asave()\n"),
         Valid("async def store(storage, name, content):\n    storage.save(name, content)\n"),
         Valid("async def save_form(form):\n    form.save()\n"),
+        Valid("from typing import Protocol\n\n\nclass Writer(Protocol):\n    def save(self, path): ...\n\n\nasync def store(w: Writer):\n    w.save('out.txt')\n"),
     ]
 
     def check(self, node, ctx):
