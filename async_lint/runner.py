@@ -72,6 +72,10 @@ class Run:
         self.module_paths: dict[str, str] = {}  # the project's modules by dotted name
         self._index_sources: dict[str, SourceFile] = {}  # files read only for the index
         self._index_key = ""
+        # Each file's facts for the cache: (stamp, text hash, module name, FileFacts), those
+        # computed by this run and those it took from the cache unchanged.
+        self._fresh_facts: dict[str, tuple] = {}
+        self._stored_facts: dict[str, tuple] = {}
         self.report = Report()
 
     def execute(self) -> Report:
@@ -191,7 +195,6 @@ class Run:
         patterns = self.config.twins.patterns
         stored = self.cache.facts(patterns) if self.cache is not None else {}
         facts: dict[str, FileFacts] = {}
-        self._fresh_facts: dict[str, tuple] = {}
         self._add_facts(sorted(project_files), facts, stored)
         # Models of installed packages the project imports (`from corelib.models import
         # Artifact`), located without importing them; their own models imports too.
