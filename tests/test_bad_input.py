@@ -205,8 +205,8 @@ async def titles():
 TABS_SAFE_FIXED = """\
 from django.db import models
 from django.views.generic import TemplateView
-from library.models import Book
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from library.models import Book
 
 
 class Shelf(models.Model):
@@ -327,9 +327,9 @@ MIXED = [
 # lines take the file's line ending (its first line's, as ruff does), but for the last one,
 # which ends as the line it follows did.
 MIXED_FIXED = [
-    *MIXED[:3],
+    *MIXED[:2],
     ("from asgiref.sync import sync_to_async, markcoroutinefunction", CR),
-    *MIXED[3:11],
+    *MIXED[2:11],
     ("", CR),
     ("    async def adelete(self, using=None, keep_parents=False):", CR),
     ("        self.name = 'x'", CR),
@@ -365,7 +365,8 @@ def test_a_fix_in_a_file_with_old_mac_line_endings_keeps_them(project):
     path = write(project / "library" / "cr.py", text.replace("\n", "\r"))
     result = concise(project, "--fix", "--target-version", "4.0", "library/cr.py")
     assert result.code == 0, result.out
-    expected = IMPORT + "from asgiref.sync import sync_to_async\n" + VIEW.replace(
+    # asgiref is third-party: its import goes in a block of its own, before the project's.
+    expected = "from asgiref.sync import sync_to_async\n\n" + IMPORT + VIEW.replace(
         "return Book.objects.get(pk=pk)", "return await sync_to_async(Book.objects.get)(pk=pk)"
     )
     assert path.read_bytes() == expected.replace("\n", "\r").encode()

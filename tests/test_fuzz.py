@@ -327,7 +327,7 @@ REGRESSIONS = [
         "from library.models import Book\n\n\nasync def view(request, list=None):\n    for book in Book.objects.all():\n"
         "        pass\n    return Book.objects.get(pk=1)\n",
         "4.0",
-        "from library.models import Book\nfrom asgiref.sync import sync_to_async\n\n\nasync def view(request, list=None):\n"
+        "from asgiref.sync import sync_to_async\n\nfrom library.models import Book\n\n\nasync def view(request, list=None):\n"
         "    for book in Book.objects.all():\n        pass\n    return await sync_to_async(Book.objects.get)(pk=1)\n",
         id="builtin-shadowed-by-a-parameter",
     ),
@@ -374,7 +374,7 @@ REGRESSIONS = [
         "from library.models import Book\n\n\nasync def view(pk):\n    book = await Book.objects.only('title').aget(pk=pk)\n"
         "    return book.author.name\n",
         "5.2",
-        "from library.models import Book\nfrom asgiref.sync import sync_to_async\n\n\nasync def view(pk):\n"
+        "from asgiref.sync import sync_to_async\n\nfrom library.models import Book\n\n\nasync def view(pk):\n"
         "    book = await Book.objects.only('title').aget(pk=pk)\n"
         "    return (await sync_to_async(getattr)(book, \"author\")).name\n",
         id="select-related-of-a-deferred-relation",
@@ -457,7 +457,7 @@ REGRESSIONS = [
         "from library.models import Book\n\n\nasync def view(pk):\n    book = await Book.objects.only('title').aget(pk=pk)\n"
         "    return f\"{book.author}\", f\"{[b.author for b in Book.objects.all()]}\"\n",
         "5.2",
-        "from library.models import Book\nfrom asgiref.sync import sync_to_async\n\n\nasync def view(pk):\n"
+        "from asgiref.sync import sync_to_async\n\nfrom library.models import Book\n\n\nasync def view(pk):\n"
         "    book = await Book.objects.only('title').aget(pk=pk)\n    return f\"{await sync_to_async(getattr)(book, 'author')}\", "
         "f\"{[b.author async for b in Book.objects.all().select_related('author')]}\"\n",
         id="string-literal-written-inside-an-f-string",

@@ -54,3 +54,26 @@ def test_the_registry_knows_codes_and_defaults_without_importing_the_rules():
 
     assert rules.codes() == tuple(RULES)
     assert rules.OFF_BY_DEFAULT == {code for code, rule in RULES.items() if not rule.default_enabled}
+
+
+@pytest.mark.parametrize(
+    "head, fixed_head",
+    [
+        # After the last third-party import.
+        (
+            "import os\n\nfrom django.db import models\n\nfrom library.models import Book\n",
+            "import os\n\nfrom django.db import models\nfrom asgiref.sync import sync_to_async\n\nfrom library.models import Book\n",
+        ),
+        # In a block of its own, before the project's imports.
+        (
+            "import os\n\nfrom library.models import Book\n",
+            "import os\n\nfrom asgiref.sync import sync_to_async\n\nfrom library.models import Book\n",
+        ),
+    ],
+)
+def test_an_import_a_fix_adds_goes_into_the_third_party_block(head, fixed_head):
+    body = "\n\nasync def view(pk):\n    return await sync_to_async(os.getpid)(), Book.objects.in_bulk([pk])\n"
+    code = head + body.replace("await sync_to_async(os.getpid)(), ", "os.getpid(), ")
+    assert fixed(code, {"ASL101"}, "4.0") == fixed_head + body.replace(
+        "Book.objects.in_bulk([pk])", "await sync_to_async(Book.objects.in_bulk)([pk])"
+    ).replace("await sync_to_async(os.getpid)(), ", "os.getpid(), ")

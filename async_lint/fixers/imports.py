@@ -4,6 +4,7 @@ one line after the file's leading imports."""
 from __future__ import annotations
 
 import ast
+import sys
 
 from ..context import Context
 from ..diagnostics import Edit
@@ -60,10 +61,23 @@ def ensure_module_import(ctx: Context, module: str) -> tuple[str, tuple[Edit, ..
 
 
 def _new_import(ctx: Context, statement: str) -> tuple[Edit, ...]:
-    """One line after the file's leading docstring and imports."""
+    """A third-party import (asgiref's, for every fix): after the file's last third-party
+    import; else in a block of its own before the first-party imports; else one line after the
+    file's leading docstring and imports."""
     source = ctx.source
-    anchor = _leading_import_block_end(ctx.file.tree.body)
     line = f"{statement}{source.newline}"
+    leading = [s for s in _leading_statements(ctx.file.tree.body) if isinstance(s, (ast.Import, ast.ImportFrom))]
+    sections = [(_section(ctx, stmt), stmt) for stmt in leading]
+    third_party = [stmt for section, stmt in sections if section == "third-party"]
+    first_party = [stmt for section, stmt in sections if section == "first-party"]
+    if third_party and third_party[-1].end_lineno < len(source.line_starts):
+        offset = source.line_starts[third_party[-1].end_lineno]
+        if source.text[offset - 1 : offset] in ("\n", "\r"):
+            return (Edit(offset, offset, line),)
+    if first_party and not third_party:
+        offset = source.line_starts[first_party[0].lineno - 1]
+        return (Edit(offset, offset, line + source.newline),)
+    anchor = _leading_import_block_end(ctx.file.tree.body)
     if anchor is None:
         offset = _after_leading_comments(source)
         return (Edit(offset, offset, line),)
@@ -82,6 +96,30 @@ def _after_leading_comments(source: SourceFile) -> int:
     while row < len(source.line_starts) and source.line_text(row + 1).startswith("#"):
         row += 1
     return source.line_starts[row] if row < len(source.line_starts) else len(source.text)
+
+
+def _section(ctx: Context, stmt: ast.Import | ast.ImportFrom) -> str:
+    """isort's section of an import: future, standard library, first party (relative, or a
+    package of the project) or third party."""
+    if isinstance(stmt, ast.ImportFrom) and stmt.level:
+        return "first-party"
+    module = stmt.module if isinstance(stmt, ast.ImportFrom) else stmt.names[0].name
+    top = (module or "").split(".")[0]
+    if top == "__future__":
+        return "future"
+    if top in sys.stdlib_module_names:
+        return "standard-library"
+    own = ctx.file.module.split(".")[0]
+    project = ctx.file.functions.module_paths if ctx.file.functions is not None else {}
+    if top == own or any(m == top or m.startswith(top + ".") for m in project):
+        return "first-party"
+    return "third-party"
+
+
+def _leading_statements(body: list[ast.stmt]) -> list[ast.stmt]:
+    """The leading docstring and imports."""
+    anchor = _leading_import_block_end(body)
+    return body[: body.index(anchor) + 1] if anchor is not None else []
 
 
 def _leading_import_block_end(body: list[ast.stmt]) -> ast.stmt | None:

@@ -55,7 +55,7 @@ class SyncQuerySetMethod(Rule):
         ),
         Invalid(
             "from library.models import Book\n\nasync def view():\n    return Book.objects.exists()\n",
-            fixed="from library.models import Book\nfrom asgiref.sync import sync_to_async\n\nasync def view():\n    return await sync_to_async(Book.objects.exists)()\n",
+            fixed="from asgiref.sync import sync_to_async\n\nfrom library.models import Book\n\nasync def view():\n    return await sync_to_async(Book.objects.exists)()\n",
             target_version="4.0",
         ),
         Invalid(

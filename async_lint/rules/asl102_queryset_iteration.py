@@ -79,7 +79,7 @@ class SyncQuerySetIteration(Rule):
         ),
         Invalid(
             "from library.models import Book\n\nasync def stream():\n    for book in Book.objects.prefetch_related('tags').iterator(chunk_size=100):\n        print(book)\n",
-            fixed="from library.models import Book\nfrom asgiref.sync import sync_to_async\n\nasync def stream():\n    for book in await sync_to_async(list)(Book.objects.prefetch_related('tags').iterator(chunk_size=100)):\n        print(book)\n",
+            fixed="from asgiref.sync import sync_to_async\n\nfrom library.models import Book\n\nasync def stream():\n    for book in await sync_to_async(list)(Book.objects.prefetch_related('tags').iterator(chunk_size=100)):\n        print(book)\n",
             target_version="4.2",
         ),
         Invalid(
@@ -90,7 +90,7 @@ class SyncQuerySetIteration(Rule):
         Invalid("from library.models import Book\n\nasync def first_long():\n    return next(b for b in Book.objects.all() if b.pages > 300)\n"),
         Invalid(
             "from library.models import Book\n\nasync def titles():\n    return [b.title for b in Book.objects.all()]\n",
-            fixed="from library.models import Book\nfrom asgiref.sync import sync_to_async\n\nasync def titles():\n    return [b.title for b in await sync_to_async(list)(Book.objects.all())]\n",
+            fixed="from asgiref.sync import sync_to_async\n\nfrom library.models import Book\n\nasync def titles():\n    return [b.title for b in await sync_to_async(list)(Book.objects.all())]\n",
             target_version="4.0",
         ),
         # A generator expression consumed whole by a builtin becomes an async list comprehension.

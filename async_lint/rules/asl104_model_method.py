@@ -56,15 +56,15 @@ class SyncModelMethod(Rule):
         ),
         Invalid(
             "from library.models import Book\n\nasync def check(book: Book):\n    book.full_clean()\n",
-            fixed="from library.models import Book\nfrom asgiref.sync import sync_to_async\n\nasync def check(book: Book):\n    await sync_to_async(book.full_clean)()\n",
+            fixed="from asgiref.sync import sync_to_async\n\nfrom library.models import Book\n\nasync def check(book: Book):\n    await sync_to_async(book.full_clean)()\n",
         ),
         Invalid(
             "from library.models import Book\n\nasync def quiet(book: Book):\n    book.save(index=False)\n",
-            fixed="from library.models import Book\nfrom asgiref.sync import sync_to_async\n\nasync def quiet(book: Book):\n    await sync_to_async(book.save)(index=False)\n",
+            fixed="from asgiref.sync import sync_to_async\n\nfrom library.models import Book\n\nasync def quiet(book: Book):\n    await sync_to_async(book.save)(index=False)\n",
         ),
         Invalid(
             "from library.models import Author\n\nasync def create(name):\n    author = Author(name=name)\n    author.save()\n    return author\n",
-            fixed="from library.models import Author\nfrom asgiref.sync import sync_to_async\n\nasync def create(name):\n    author = Author(name=name)\n    await sync_to_async(author.save)()\n    return author\n",
+            fixed="from asgiref.sync import sync_to_async\n\nfrom library.models import Author\n\nasync def create(name):\n    author = Author(name=name)\n    await sync_to_async(author.save)()\n    return author\n",
             target_version="4.1",
         ),
         # A Protocol that declares a model's save(update_fields=...) types a model instance.

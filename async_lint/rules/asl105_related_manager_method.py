@@ -41,7 +41,7 @@ class SyncRelatedManagerMethod(Rule):
         ),
         Invalid(
             "from library.models import Author\n\nasync def write(author: Author):\n    return author.books.create(title='New')\n",
-            fixed="from library.models import Author\nfrom asgiref.sync import sync_to_async\n\nasync def write(author: Author):\n    return await sync_to_async(author.books.create)(title='New')\n",
+            fixed="from asgiref.sync import sync_to_async\n\nfrom library.models import Author\n\nasync def write(author: Author):\n    return await sync_to_async(author.books.create)(title='New')\n",
             target_version="4.1",
         ),
         Invalid(

@@ -37,7 +37,7 @@ class SyncShortcut(Rule):
         ),
         Invalid(
             "from django import shortcuts\nfrom library.models import Book\n\nasync def detail(request, pk):\n    return shortcuts.get_object_or_404(Book, pk=pk)\n",
-            fixed="from django import shortcuts\nfrom library.models import Book\nfrom asgiref.sync import sync_to_async\n\nasync def detail(request, pk):\n    return await sync_to_async(shortcuts.get_object_or_404)(Book, pk=pk)\n",
+            fixed="from django import shortcuts\nfrom asgiref.sync import sync_to_async\nfrom library.models import Book\n\nasync def detail(request, pk):\n    return await sync_to_async(shortcuts.get_object_or_404)(Book, pk=pk)\n",
             target_version="4.2",
         ),
     ]

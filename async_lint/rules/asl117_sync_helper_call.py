@@ -47,11 +47,11 @@ class SyncHelperCall(Rule):
     INVALID = [
         Invalid(
             "from library.models import Book\n\ndef titles():\n    return [b.title for b in Book.objects.all()]\n\nasync def view(request):\n    return titles()\n",
-            fixed="from library.models import Book\nfrom asgiref.sync import sync_to_async\n\ndef titles():\n    return [b.title for b in Book.objects.all()]\n\nasync def view(request):\n    return await sync_to_async(titles)()\n",
+            fixed="from asgiref.sync import sync_to_async\n\nfrom library.models import Book\n\ndef titles():\n    return [b.title for b in Book.objects.all()]\n\nasync def view(request):\n    return await sync_to_async(titles)()\n",
         ),
         Invalid(
             "from library.models import Book\n\nclass Report:\n    def count(self):\n        return Book.objects.count()\n\n    async def render(self):\n        return self.count() + 1\n",
-            fixed="from library.models import Book\nfrom asgiref.sync import sync_to_async\n\nclass Report:\n    def count(self):\n        return Book.objects.count()\n\n    async def render(self):\n        return await sync_to_async(self.count)() + 1\n",
+            fixed="from asgiref.sync import sync_to_async\n\nfrom library.models import Book\n\nclass Report:\n    def count(self):\n        return Book.objects.count()\n\n    async def render(self):\n        return await sync_to_async(self.count)() + 1\n",
         ),
         # Two calls deep, to `request.user` (a session and a user query).
         Invalid(
@@ -61,7 +61,7 @@ class SyncHelperCall(Rule):
         # A method of a project model, defined in another module.
         Invalid(
             "from library.models import Book\n\nasync def withdraw(pk):\n    book = await Book.objects.aget(pk=pk)\n    book.withdraw()\n",
-            fixed="from library.models import Book\nfrom asgiref.sync import sync_to_async\n\nasync def withdraw(pk):\n    book = await Book.objects.aget(pk=pk)\n    await sync_to_async(book.withdraw)()\n",
+            fixed="from asgiref.sync import sync_to_async\n\nfrom library.models import Book\n\nasync def withdraw(pk):\n    book = await Book.objects.aget(pk=pk)\n    await sync_to_async(book.withdraw)()\n",
         ),
     ]
     VALID = [

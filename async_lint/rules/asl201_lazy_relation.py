@@ -60,7 +60,7 @@ class LazyRelationAccess(Rule):
         ),
         Invalid(
             "from django.shortcuts import aget_object_or_404\nfrom library.models import Book\n\nasync def byline(pk):\n    book = await aget_object_or_404(Book, pk=pk)\n    return book.author.name\n",
-            unsafe_fixed='from django.shortcuts import aget_object_or_404\nfrom library.models import Book\nfrom asgiref.sync import sync_to_async\n\nasync def byline(pk):\n    book = await aget_object_or_404(Book, pk=pk)\n    return (await sync_to_async(getattr)(book, "author")).name\n',
+            unsafe_fixed='from django.shortcuts import aget_object_or_404\nfrom asgiref.sync import sync_to_async\nfrom library.models import Book\n\nasync def byline(pk):\n    book = await aget_object_or_404(Book, pk=pk)\n    return (await sync_to_async(getattr)(book, "author")).name\n',
         ),
     ]
     VALID = [

@@ -33,7 +33,7 @@ class ParameterRelationAccess(Rule):
     INVALID = [
         Invalid(
             "from library.models import Book\n\nasync def byline(book: Book):\n    return book.author.name\n",
-            unsafe_fixed='from library.models import Book\nfrom asgiref.sync import sync_to_async\n\nasync def byline(book: Book):\n    return (await sync_to_async(getattr)(book, "author")).name\n',
+            unsafe_fixed='from asgiref.sync import sync_to_async\n\nfrom library.models import Book\n\nasync def byline(book: Book):\n    return (await sync_to_async(getattr)(book, "author")).name\n',
         ),
     ]
     VALID = [

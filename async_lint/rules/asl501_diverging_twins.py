@@ -103,8 +103,8 @@ class DivergingTwins(Rule):
             "# async-lint: twin-canonical: sync\n"
             "async def acount_books(author):\n"
             "    return await Book.objects.filter(author=author, published=True).acount()\n",
-            unsafe_fixed="from library.models import Book\n"
-            "from asgiref.sync import sync_to_async\n\n\n"
+            unsafe_fixed="from asgiref.sync import sync_to_async\n\n"
+            "from library.models import Book\n\n\n"
             "def count_books(author):\n"
             '    """How many books `author` wrote."""\n'
             "    return Book.objects.filter(author=author).count()\n\n\n"
