@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import TYPE_CHECKING, Callable
 
 from . import django_api as api
 from .diagnostics import Diagnostic
 from .imports import module_name_for
+from .project import own_returns
 from .semantic import (
     FETCHED,
     PARAMETER,
@@ -140,6 +142,11 @@ class ProjectFunctions:
         # The files answers have been drawn from since the last reset (see `consulted_since`).
         self.consulted: set[str] = set()
 
+    @cached_property
+    def packages(self) -> frozenset[str]:
+        """The project's top-level packages and modules (what isort calls first party)."""
+        return frozenset(module.split(".")[0] for module in self.module_paths)
+
     # -- files --------------------------------------------------------------------------
 
     def add_file(self, source: SourceFile, file: FileModel) -> None:
@@ -220,33 +227,29 @@ class ProjectFunctions:
             return None
         return FunctionRef(path, node, owner, parent, entry[1], entry[0])
 
-    def _function(self, qualname: str, hops: int = 3) -> FunctionRef | None:
-        """A module-level function by qualified name, following re-exports (`from .services
-        import load` in a package's `__init__`)."""
+    def _definition(self, qualname: str, classes: bool, hops: int = 3):
+        """(path, file, node) of a module-level function (or class) by qualified name,
+        following re-exports (`from .services import load` in a package's `__init__`) a few
+        hops, so that modules re-exporting each other end the search."""
         module, _, name = qualname.rpartition(".")
         entry = self._module(module) if module else None
         if entry is None:
             return None
         _, file = entry
-        function = file.module_functions.get(name)
-        if function is not None:
-            return self._ref(self.module_paths[module], function, None, None)
+        node = (file.module_classes if classes else file.module_functions).get(name)
+        if node is not None:
+            return self.module_paths[module], file, node
         forwarded = file.imports.get(name)
         if forwarded and hops and forwarded != qualname:
-            return self._function(forwarded, hops - 1)
+            return self._definition(forwarded, classes, hops - 1)
         return None
 
+    def _function(self, qualname: str) -> FunctionRef | None:
+        found = self._definition(qualname, classes=False)
+        return self._ref(found[0], found[2], None, None) if found is not None else None
+
     def _class(self, qualname: str) -> tuple[str, FileModel, ast.ClassDef] | None:
-        module, _, name = qualname.rpartition(".")
-        entry = self._module(module) if module else None
-        if entry is None:
-            return None
-        _, file = entry
-        node = file.module_classes.get(name)
-        if node is None:
-            forwarded = file.imports.get(name)
-            return self._class(forwarded) if forwarded and forwarded != qualname else None
-        return self.module_paths[module], file, node
+        return self._definition(qualname, classes=True)
 
     def class_def(self, qualname: str) -> tuple[ast.ClassDef, FileModel] | None:
         """A project class's definition and the file it is in."""
@@ -334,7 +337,7 @@ class ProjectFunctions:
     def _returns(self, ref: FunctionRef) -> object | None:
         scope = ref.file.scope_for(ref.node, ref.parent, ref.owner)
         values = []
-        for stmt in _own_returns(ref.node.body):
+        for stmt in own_returns(ref.node.body):
             if stmt.value is None or (isinstance(stmt.value, ast.Constant) and stmt.value.value is None):
                 continue
             if scope.filled_before(stmt.value):
@@ -445,12 +448,6 @@ def _root_bound(node: ast.expr, scope: Scope) -> bool:
     while isinstance(node, ast.Attribute):
         node = node.value
     return isinstance(node, ast.Name) and scope.binds(node.id)
-
-
-def _own_returns(body: list[ast.stmt]):
-    for node in iter_scope_nodes(body):
-        if isinstance(node, ast.Return):
-            yield node
 
 
 def _only_fields_read(name: str, scope: Scope, instance: Instance) -> bool:

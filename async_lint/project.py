@@ -708,7 +708,7 @@ def _lazy_methods(node: ast.ClassDef) -> frozenset[str]:
         return is_lazy_chain(root)
 
     returned = {
-        name: [r.value for r in _own_returns(function.body)]
+        name: [r.value for r in own_returns(function.body)]
         for name, function in functions.items()
         if not name.startswith("__")
     }
@@ -722,7 +722,7 @@ def _lazy_methods(node: ast.ClassDef) -> frozenset[str]:
     return frozenset(lazy)
 
 
-def _own_returns(body: list[ast.stmt]) -> Iterable[ast.Return]:
+def own_returns(body: list[ast.stmt]) -> Iterable[ast.Return]:
     """The function's `return` statements, found through statements only (a return is never
     inside an expression), not those of functions defined in it."""
     for stmt in body:
@@ -732,7 +732,7 @@ def _own_returns(body: list[ast.stmt]) -> Iterable[ast.Return]:
             for field in ("body", "orelse", "finalbody", "handlers", "cases"):
                 block = getattr(stmt, field, None)
                 if block:
-                    yield from _own_returns(block)
+                    yield from own_returns(block)
 
 
 def _builtin_classes() -> list[ClassInfo]:

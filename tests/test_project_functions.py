@@ -283,3 +283,15 @@ def test_a_helper_reading_request_user_from_an_authenticated_ninja_operation(pro
         "async def plain(request):\n    return require_admin(request)\n",
     )
     assert [(row, code) for row, code, _ in found] == [(14, "ASL117")]
+
+
+def test_modules_re_exporting_each_other_end_the_search(project: Path):
+    """`a` takes `Thing` from `b` and `b` from `a`: the lookup of a class (here for an
+    annotation) stops after a few hops instead of recursing until the file is given up."""
+    (project / "office" / "first.py").write_text("from office.second import Thing\n")
+    (project / "office" / "second.py").write_text("from office.first import Thing\n")
+    found = findings_in(
+        project,
+        "from office.first import Thing\n\n\nasync def view(thing: Thing):\n    return thing.label()\n",
+    )
+    assert found == []
