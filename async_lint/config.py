@@ -10,7 +10,7 @@ from importlib.machinery import PathFinder
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .django_api import Version, format_version, parse_version
+from .django_api import ANY, Version, format_version, parse_version
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -276,15 +276,12 @@ def required_python(config: Config) -> tuple[int, int] | None:
 @dataclass(frozen=True)
 class Target:
     """The Django versions a project runs on: `version`, the oldest, chooses the API a fix may
-    use; `newest` (None: no upper bound) decides whether a hazard of newer versions applies (a
-    library declaring `Django>=3.2` also runs on 5.2)."""
+    use; `newest` (`ANY` without an upper bound) decides whether a hazard of newer versions
+    applies (a library declaring `Django>=3.2` also runs on 5.2)."""
 
     version: Version
     origin: str
-    newest: Version | None
-
-    def reaches(self, version: Version) -> bool:
-        return self.newest is None or version <= self.newest
+    newest: Version
 
 
 def detect_target(config: Config, cli_value: str | None) -> tuple[Version, str]:
@@ -314,7 +311,7 @@ def detect_target_range(config: Config, cli_value: str | None) -> Target:
         if match:
             bound = lower_bound(match.group("spec"))
             if bound is not None:
-                return Target(bound, f"the Django requirement in {origin}", upper_bound(match.group("spec")))
+                return Target(bound, f"the Django requirement in {origin}", upper_bound(match.group("spec")) or ANY)
     try:
         from importlib.metadata import PackageNotFoundError, version
 

@@ -72,12 +72,17 @@ def bound_by(stmt: ast.Import | ast.ImportFrom, source: str | None = None) -> It
             yield alias.asname or alias.name, f"{source}.{alias.name}"
 
 
+def names_bound(stmt: ast.Import | ast.ImportFrom, module: str, is_package: bool) -> Iterator[tuple[str, str]]:
+    """`bound_by` for a statement of `module`, its relative imports resolved."""
+    source = resolve_relative(module, is_package, stmt.level, stmt.module) if isinstance(stmt, ast.ImportFrom) else None
+    return bound_by(stmt, source)
+
+
 def import_bindings(tree: ast.Module, module: str, is_package: bool) -> dict[str, str]:
     """Names bound by module-level imports, mapped to the qualified name they refer to."""
     bindings: dict[str, str] = {}
     for stmt in _import_statements(tree.body):
-        source = resolve_relative(module, is_package, stmt.level, stmt.module) if isinstance(stmt, ast.ImportFrom) else None
-        bindings.update(bound_by(stmt, source))
+        bindings.update(names_bound(stmt, module, is_package))
     return bindings
 
 

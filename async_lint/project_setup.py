@@ -10,9 +10,8 @@ import os
 from importlib.machinery import PathFinder
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
-from . import django_api as api
 from .config import Config, ConfigError, detect_target_range, glob_match, load_config
 from .django_api import Version
 from .engine import Dispatch, LintSettings, helper_hazards, parse
@@ -72,7 +71,7 @@ class Project:
             named_by_config = str(error) in (*config.select, *config.extend_select, *config.ignore)
             where = f" in {config.path}" if named_by_config and config.path else ""
             raise SetupError(f"unknown rule selector `{error}`{where} (see `async-lint rules`)") from None
-        return cls(config, found.version, found.origin, enabled, found.newest if found.newest is not None else api.ANY)
+        return cls(config, found.version, found.origin, enabled, found.newest)
 
     def settings(self, enabled: frozenset[str] | None = None) -> LintSettings:
         return LintSettings(self.target, self.enabled if enabled is None else enabled, self.config.twins, self.reach)
@@ -106,18 +105,15 @@ class ProjectModel:
         and the models of installed packages they import."""
         paths = list(paths)
         texts: dict[str, str] = {}
-        project_modules = set(module_paths(paths))
-        located: set[str] = set()
-        for _ in range(3):  # the installed models' own models imports, as a run does
-            for path in paths:
+
+        def imported_by(files: list[str]) -> set[str]:
+            for path in files:
                 source = read_source(path) if path not in texts else None
                 if source is not None:
                     texts[path] = source.text
-            wanted = {m for t in texts.values() if "models" in t for m in imported_models(t)} - located
-            located |= wanted
-            paths = installed_models(wanted, project_modules)
-            if not paths:
-                break
+            return {m for p in files if "models" in texts.get(p, "") for m in imported_models(texts[p])}
+
+        installed_models(paths, imported_by, module_paths(paths))  # read into `texts` as found
         model = cls.of_texts(texts, twin_patterns)
         model.texts = None  # later reads go to the disk, as a run's do
         return model
@@ -159,17 +155,25 @@ class ProjectModel:
         self.trees = {}
 
 
-def installed_models(imported: Iterable[str], project_modules: Iterable[str]) -> list[str]:
-    """The files of the `models` modules in `imported` that an installed package provides
-    (the project's own packages left out)."""
+def installed_models(
+    files: list[str], imported_by: Callable[[list[str]], set[str]], project_modules: Iterable[str]
+) -> list[str]:
+    """The files of the installed packages' `models` modules that `files` import (by absolute
+    name; `imported_by(paths)` says which), and those these import in turn, three rounds deep.
+    The project's own packages are left out."""
     known = set(project_modules)
     packages = {module.split(".")[0] for module in known}
-    return [
-        path
-        for module in sorted(set(imported))
-        if module not in known and module.split(".")[0] not in packages
-        for path in installed_module_files(module)
-    ]
+    found: list[str] = []
+    located: set[str] = set()
+    current = files
+    for _ in range(3):
+        wanted = {m for m in imported_by(current) - located if m not in known and m.split(".")[0] not in packages}
+        located |= wanted
+        current = [p for m in sorted(wanted) for p in installed_module_files(m) if p not in found]
+        if not current:
+            break
+        found += current
+    return found
 
 
 def installed_module_files(module: str) -> list[str]:

@@ -195,19 +195,15 @@ class Run:
         patterns = self.config.twins.patterns
         stored = self.cache.facts(patterns) if self.cache is not None else {}
         facts: dict[str, FileFacts] = {}
-        self._add_facts(sorted(project_files), facts, stored)
-        # Models of installed packages the project imports (`from corelib.models import
-        # Artifact`), located without importing them; their own models imports too.
-        located: set[str] = set()
-        project_modules = set(self.module_paths)
-        for _ in range(3):
-            wanted = {m for f in facts.values() for m in f.imported_models} - located
-            located |= wanted
-            installed = [p for p in installed_models(wanted, project_modules) if p not in facts]
-            if not installed:
-                break
-            self._add_facts(installed, facts, stored)
-            self.module_paths.update(module_paths(installed))
+
+        def imported_by(paths: list[str]) -> set[str]:
+            self._add_facts([p for p in paths if p not in facts], facts, stored)
+            return {m for p in paths if p in facts for m in facts[p].imported_models}
+
+        # With the models of installed packages the project imports (`from corelib.models
+        # import Artifact`), located without importing them.
+        installed = installed_models(sorted(project_files), imported_by, self.module_paths)
+        self.module_paths.update(module_paths(installed))
         self._stored_facts = {p: stored[p] for p in facts if p in stored and p not in self._fresh_facts}
         selected = set(files_defining_model_classes(facts))
         # What the index is built from: each file's module name and facts, and the whole text of

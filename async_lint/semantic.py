@@ -15,7 +15,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Iterator
 
 from . import django_api as api
-from .imports import bound_by, import_bindings, qualify, resolve_relative
+from .imports import import_bindings, names_bound, qualify
 from .project import ManagerSpec, Model, ProjectIndex, Relation, external_model
 
 if TYPE_CHECKING:
@@ -392,10 +392,8 @@ def _imports_in(function, module: str, is_package: bool) -> Iterator[tuple[str, 
     if isinstance(function, ast.Lambda):
         return
     for node in iter_scope_nodes(function.body):
-        if isinstance(node, ast.ImportFrom):
-            yield from bound_by(node, resolve_relative(module, is_package, node.level, node.module))
-        elif isinstance(node, ast.Import):
-            yield from bound_by(node)
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            yield from names_bound(node, module, is_package)
 
 
 def _asgi_signature(function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> bool:
@@ -544,8 +542,7 @@ class FileModel:
             return False
         if self.functions is None:
             return False  # the project's modules are not known
-        top = module.split(".")[0]
-        return not any(m == top or m.startswith(top + ".") for m in self.functions.module_paths)
+        return module.split(".")[0] not in self.functions.packages
 
     # -- function scopes -------------------------------------------------------------------
 
@@ -594,8 +591,7 @@ class FileModel:
                 bind(stmt.name, LocalFunction(stmt) if isinstance(stmt, ast.FunctionDef) else None)
             elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
                 # A function's own import means what a module-level one would.
-                source = resolve_relative(self.module, self.is_package, stmt.level, stmt.module) if isinstance(stmt, ast.ImportFrom) else None
-                for name, qualname in bound_by(stmt, source):
+                for name, qualname in names_bound(stmt, self.module, self.is_package):
                     bind(name, self._value_of_qualname(qualname))
             elif isinstance(stmt, ast.ExceptHandler) and stmt.name:
                 bind(stmt.name, None)

@@ -109,9 +109,8 @@ def _section(ctx: Context, stmt: ast.Import | ast.ImportFrom) -> str:
         return "future"
     if top in sys.stdlib_module_names:
         return "standard-library"
-    own = ctx.file.module.split(".")[0]
-    project = ctx.file.functions.module_paths if ctx.file.functions is not None else {}
-    if top == own or any(m == top or m.startswith(top + ".") for m in project):
+    project = ctx.file.functions.packages if ctx.file.functions is not None else frozenset()
+    if top == ctx.file.module.split(".")[0] or top in project:
         return "first-party"
     return "third-party"
 

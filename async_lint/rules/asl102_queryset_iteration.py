@@ -24,9 +24,10 @@ def _queries(value: object, node: ast.expr, ctx) -> bool:
     return isinstance(value, QuerySet) and not value.from_prefetch_cache and not filled_before(node, ctx)
 
 
-# Builtins that consume a generator whole: an async list comprehension can stand in (`any` and
-# `all` stop early, so there the rewrite evaluates every element: unsafe).
-WHOLE_CONSUMERS = frozenset({"sorted", "list", "tuple", "set", "frozenset", "sum", "min", "max", "dict", "any", "all"})
+# Those that consume a generator whole (not the lazy `enumerate`, `zip`, `iter`): an async list
+# comprehension can stand in (`any` and `all` stop early, so there the rewrite evaluates every
+# element: unsafe).
+WHOLE_CONSUMERS = CONSUMERS - {"enumerate", "zip", "iter"}
 
 
 class SyncQuerySetIteration(Rule):

@@ -129,9 +129,8 @@ class AsyncMiddlewareFlags(Rule):
             if loop_hazards(ctx, middleware):
                 # Declaring it async would run the work before the hand-off on the event loop,
                 # breaking a middleware that works today as sync-only: no fix.
-                yield class_diagnostic(ctx, self.code, node, message + " (what `__call__` does before handing over is "
-                                       "unsafe on the event loop: move it into both paths first)", None)
-                return
+                message += " (what `__call__` does before handing over is unsafe on the event loop: move it into both paths first)"
+                wanted = None
         elif (
             isinstance(middleware.call, ast.FunctionDef)
             and middleware.acall is None
@@ -148,7 +147,7 @@ class AsyncMiddlewareFlags(Rule):
             wanted, applicability, mark = {"async_capable": False}, Applicability.SAFE, False
         else:
             return
-        edits = None if middleware.flags_outside_body else set_flags(ctx, node, middleware.flag_assignments, wanted)
+        edits = None if middleware.flags_outside_body or wanted is None else set_flags(ctx, node, middleware.flag_assignments, wanted)
         if edits is not None and mark:
             marking = mark_in_init(ctx, middleware.init, middleware.get_response, guarded=True)
             edits = tuple(sorted(set(edits + marking))) if marking else None
