@@ -27,7 +27,7 @@ INSTALLED_APPS = [*INSTALLED_APPS, "asyncparts"]  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 ROOT_URLCONF = "asyncparts_probe_urls"
 '''
-MIDDLEWARE = ("UnmarkedMiddleware", "ReplicaStyleMiddleware", "LegacyMarkedMiddleware", "UnflaggedMiddleware", "MarkedSyncMiddleware", "header_middleware")
+MIDDLEWARE = ("UnmarkedMiddleware", "ReplicaStyleMiddleware", "LegacyMarkedMiddleware", "UnflaggedMiddleware", "MarkedSyncMiddleware", "AsyncCapableSyncMiddleware", "header_middleware")
 VIEWS = ("MixedView", "AsyncPostRedirectView", "AsyncDispatchView")
 
 

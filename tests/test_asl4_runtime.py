@@ -8,6 +8,8 @@ is routed, before and after the real CLI's `--fix` (probes in tests/test_asl34_p
 - the legacy `_is_coroutine` marker (ASL402): the same escape on Python 3.12+ (run when an
   interpreter with Django is found), a 404 after the fix; on 3.11 the marker still works;
 - no flags (ASL403) and an undecorated factory (ASL405): every request fails, then works;
+- a sync `__call__` declared `async_capable = True` without a marker (ASL403): Django hands it a
+  coroutine and every request fails (TypeError); the fix declares it sync-only and it serves;
 - marked with a sync `__call__` (ASL404, no fix): fails before and after;
 - mixed handlers (ASL406): `as_view()` raises ImproperlyConfigured before, serves after;
   `async def dispatch` with sync handlers (ASL407): ValueError before, 200 after.
@@ -23,7 +25,7 @@ from .fixture_oracle import cli, findings_of
 from .test_asl34_probes import copy_app, other_python_with_django, run_probes
 
 SELECT = ("--select", "ASL4", "--target-version", "5.2")
-EXPECTED = Counter({"ASL401": 2, "ASL402": 1, "ASL403": 1, "ASL404": 1, "ASL405": 1, "ASL406": 2, "ASL407": 1})
+EXPECTED = Counter({"ASL401": 2, "ASL402": 1, "ASL403": 2, "ASL404": 1, "ASL405": 1, "ASL406": 2, "ASL407": 1})
 NOT_FOUND = {"outcome": "returned", "value": {"status": 404, "x_async": None}}
 
 
@@ -82,6 +84,14 @@ def test_unflagged_middleware_fails_every_request_until_flagged(runs, name, head
     assert before["ok"]["outcome"] == "raised" and before["missing"]["outcome"] == "raised"
     after = _middleware(runs, "safe", name)
     assert after["ok"] == {"outcome": "returned", "value": {"status": 200, "x_async": header}}
+    assert after["missing"] == NOT_FOUND
+
+
+def test_sync_call_declared_async_capable_fails_until_declared_sync_only(runs):
+    before = _middleware(runs, "original", "AsyncCapableSyncMiddleware")
+    assert before["ok"]["outcome"] == "raised" and before["ok"]["type"] == "TypeError"
+    after = _middleware(runs, "safe", "AsyncCapableSyncMiddleware")
+    assert after["ok"] == {"outcome": "returned", "value": {"status": 200, "x_async": None}}
     assert after["missing"] == NOT_FOUND
 
 

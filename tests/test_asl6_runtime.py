@@ -94,6 +94,41 @@ MIDDLEWARE_AND_ASYNC_VIEW = textwrap.dedent(
     """
 )
 
+# A thread-local kept on the middleware instance: one for every request of the worker.
+CLASS_LOCAL = textwrap.dedent(
+    """\
+    import asyncio
+    import threading
+
+
+    class CurrentUserMiddleware:
+        def __init__(self, get_response):
+            self.get_response = get_response
+            self._state = threading.local()
+
+        async def __call__(self, request):
+            self._state.user = request.user
+            return await self.get_response(request)
+
+        def current_user(self):
+            return getattr(self._state, "user", None)
+    """
+)
+
+# Per-request data on the one middleware instance Django builds (ASL605, no fix).
+INSTANCE_STATE = textwrap.dedent(
+    """\
+    class AuditMiddleware:
+        def __init__(self, get_response):
+            self.get_response = get_response
+
+        async def __call__(self, request):
+            self.user = request.user
+            response = await self.get_response(request)
+            return [response, self.user]
+    """
+)
+
 GLOBAL_USER = textwrap.dedent(
     """\
     import asyncio
@@ -139,10 +174,14 @@ def outcome(tmp_path_factory) -> dict:
         "interleaved_fixed": _fixed(INTERLEAVED, "ASL601"),
         "middleware_original": MIDDLEWARE_AND_ASYNC_VIEW,
         "middleware_fixed": _fixed(MIDDLEWARE_AND_ASYNC_VIEW, "ASL601"),
+        "class_local_original": CLASS_LOCAL,
+        "class_local_fixed": _fixed(CLASS_LOCAL, "ASL601", unsafe=True),
+        "instance_state_original": INSTANCE_STATE,
         "global_original": GLOBAL_USER,
         "post_original": POST_VIEW,
         "post_fixed": _fixed(POST_VIEW, "ASL604", "4.1", unsafe=True),
     }
+    assert len(findings(INSTANCE_STATE, {"ASL605"})) == 1
     assert findings(GLOBAL_USER, {"ASL602"})  # the leak below is one ASL602 reports
     for name, code in modules.items():
         (directory / f"{name}.py").write_text(code)
@@ -177,6 +216,21 @@ def test_value_stored_by_sync_middleware_reaches_the_async_view_only_after_the_f
     # A real request through Django's handler (AsyncClient): MiddlewareMixin runs
     # process_request in a worker thread, the async view runs on the loop.
     assert outcome["middleware"] == {"original": "None", "fixed": "acme"}
+
+
+def test_fix_replaces_a_thread_local_kept_on_the_middleware(outcome):
+    assert "self._state = Local()" in outcome["modules"]["class_local_fixed"]
+
+
+def test_thread_local_on_the_middleware_leaks_between_interleaved_requests_and_local_does_not(outcome):
+    assert outcome["class_local"] == {"original": ["bob", "bob"], "fixed": ["alice", "bob"]}
+
+
+# -- ASL605 ---------------------------------------------------------------------------------
+
+
+def test_value_on_the_middleware_instance_leaks_between_interleaved_requests(outcome):
+    assert outcome["instance_state"] == [["alice", "bob"], ["bob", "bob"]]
 
 
 # -- ASL602 ---------------------------------------------------------------------------------
@@ -276,6 +330,17 @@ def _run(directory: str) -> dict:
                 found[variant] = response.content.decode()
         return found
 
+    async def one_middleware_two_requests(middleware_class, answer):
+        """Django builds each middleware once: two interleaved requests through one instance.
+        The view yields to the other request, then answers `answer(instance, request)`."""
+
+        async def view(request):
+            await asyncio.sleep(0.01)
+            return answer(instance, request)
+
+        instance = middleware_class(view)
+        return list(await asyncio.gather(*(instance(SimpleNamespace(user=user)) for user in ("alice", "bob"))))
+
     @async_unsafe
     def guarded():
         return "ran"
@@ -345,6 +410,17 @@ def _run(directory: str) -> dict:
         "fixed": asyncio.run(interleaved("interleaved_fixed")),
     }
     result["middleware"] = asyncio.run(middleware())
+    result["class_local"] = {
+        variant: asyncio.run(
+            one_middleware_two_requests(
+                module(f"class_local_{variant}").CurrentUserMiddleware, lambda instance, request: instance.current_user()
+            )
+        )
+        for variant in ("original", "fixed")
+    }
+    result["instance_state"] = asyncio.run(
+        one_middleware_two_requests(module("instance_state_original").AuditMiddleware, lambda instance, request: request.user)
+    )
     result["global"] = asyncio.run(interleaved("global_original"))
     result["allow_async_unsafe"] = allow_async_unsafe()
     result["post"] = asyncio.run(post())
