@@ -60,6 +60,18 @@ def text_hash(text: str) -> bytes:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
+def current_hash(path: str, hashes: dict[str, bytes]) -> bytes | None:
+    """The hash of a file findings were drawn from: a project module's from the run's hashes,
+    another file's (a template, read by the template rules) from the disk."""
+    if path in hashes:
+        return hashes[path]
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return text_hash(handle.read())
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 def fingerprint(parts: Iterable[Any]) -> str:
     digest = hashlib.blake2b(digest_size=16)
     for part in parts:
@@ -160,7 +172,7 @@ class Cache:
         if not isinstance(entry, tuple) or len(entry) != 3 or entry[0] != key:
             return None
         try:
-            if any(hashes.get(other) != digest for other, digest in entry[2].items()):
+            if any(current_hash(other, hashes) != digest for other, digest in entry[2].items()):
                 return None
             return load_diagnostics(entry[1], path)
         except Exception:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, replace
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from . import django_api as api
@@ -46,6 +47,7 @@ from .source import SourceFile
 
 if TYPE_CHECKING:
     from .project import ProjectIndex
+    from .templates import Templates, TemplateSettings
 
 # Decorators that leave a function a plain callable; any other may change what a call does.
 TRANSPARENT_DECORATORS = frozenset({"staticmethod", "classmethod"})
@@ -146,6 +148,37 @@ class ProjectFunctions:
     def packages(self) -> frozenset[str]:
         """The project's top-level packages and modules (what isort calls first party)."""
         return frozenset(module.split(".")[0] for module in self.module_paths)
+
+    # -- templates ------------------------------------------------------------------------
+
+    @cached_property
+    def templates(self) -> "Templates":
+        """The project's templates, read when a rule first looks one up."""
+        from .templates import Templates
+
+        return Templates.of_modules(self.module_paths.values(), self._read_template)
+
+    @cached_property
+    def template_settings(self) -> "TemplateSettings":
+        from .templates import template_settings
+
+        found = template_settings(self.module_paths, self._read_text)
+        return found
+
+    def _read_template(self, path) -> str | None:
+        self.consulted.add(str(path))
+        try:
+            return Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+
+    def _read_text(self, path: str) -> str | None:
+        source = self._read(path)
+        return source.text if source is not None else None
+
+    def settings_consulted(self) -> None:
+        """A finding drawn from the settings: their files join what it depends on."""
+        self.consulted |= self.template_settings.files
 
     # -- files --------------------------------------------------------------------------
 

@@ -141,7 +141,7 @@ class Run:
         for path in files:
             diagnostics = found.get(path, [])
             if path in keys:
-                depends_on = {p: self.hashes.get(p) for p in consulted.get(path, ())}
+                depends_on = {p: cache_module.current_hash(p, self.hashes) for p in consulted.get(path, ())}
                 self.cache.put(path, keys[path], diagnostics, depends_on)
             self.report.diagnostics.extend(diagnostics)
         if self.cache is not None:

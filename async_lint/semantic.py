@@ -462,6 +462,8 @@ class FileModel:
         self._getattr_calls: dict[ast.Call, ast.Call | None] = {}
         self.imports = import_bindings(tree, module, is_package)
         self._module_assignments: dict[str, object] | None = None
+        # What rules derive from one node and share (a render call's template reads), once.
+        self.memo: dict[tuple, object] = {}
 
     # -- module level ----------------------------------------------------------------------
 
