@@ -432,6 +432,17 @@ def _bound_names(function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) 
             yield from node.names
 
 
+def assigned_once(name: str, body: list[ast.stmt]) -> ast.expr | None:
+    """The value of the one `name = value` in a body (nested functions aside); None when there
+    is none, or more than one."""
+    values = [
+        node.value
+        for node in iter_scope_nodes(body)
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)
+    ]
+    return values[0] if len(values) == 1 else None
+
+
 def iter_scope_nodes(body: list[ast.stmt]) -> Iterator[ast.AST]:
     """Every node of a function body that runs in that function's frame: nested functions,
     lambdas and classes are yielded but not entered."""

@@ -7,7 +7,7 @@ import ast
 from dataclasses import dataclass
 
 from ..project import Model
-from ..semantic import Instance, Loading, QuerySet, Rows, iter_scope_nodes
+from ..semantic import Instance, Loading, QuerySet, Rows, assigned_once, iter_scope_nodes
 from ..templates import ITEM, PRINTED, Reads, Path_
 from ._relation_reads import ONE_OBJECT, loader
 
@@ -92,7 +92,7 @@ def _made_template(node: ast.expr, ctx) -> ast.Call | None:
     """The call that made the template `.render()` is called on: `get_template(...)` there, or
     bound once to the name."""
     if isinstance(node, ast.Name):
-        node = _bound_once(node.id, ctx)
+        node = assigned_once(node.id, ctx.scope.node.body)
     return node if isinstance(node, ast.Call) else None
 
 
@@ -108,22 +108,12 @@ def _string(node: ast.expr | None) -> str | None:
 
 def _template_names(node: ast.expr | None, ctx) -> list[str]:
     if isinstance(node, ast.Name):
-        node = _bound_once(node.id, ctx)
+        node = assigned_once(node.id, ctx.scope.node.body)
     if isinstance(node, (ast.List, ast.Tuple)):
         names = [_string(e) for e in node.elts]
         return names if all(names) else []
     name = _string(node)
     return [name] if name else []
-
-
-def _bound_once(name: str, ctx) -> ast.expr | None:
-    """The value of the function's one assignment to `name` (None: none, or several)."""
-    values = [
-        stmt.value
-        for stmt in iter_scope_nodes(ctx.scope.node.body)
-        if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in stmt.targets)
-    ]
-    return values[0] if len(values) == 1 else None
 
 
 def _context(node: ast.expr | None, call: ast.Call, ctx) -> tuple[dict[str, ast.expr], bool]:
@@ -147,7 +137,7 @@ def _dict_entries(node: ast.expr | None) -> tuple[dict[str, ast.expr], bool]:
 def _context_variable(name: str, call: ast.Call, ctx) -> tuple[dict[str, ast.expr], bool]:
     """`context = {...}`, then `context["k"] = v`: the entries set before the render call; any
     other use of the name (an update, a call it is passed to) leaves the context open."""
-    entries, complete = _dict_entries(_bound_once(name, ctx))
+    entries, complete = _dict_entries(assigned_once(name, ctx.scope.node.body))
     subscripted = set()
     for node in iter_scope_nodes(ctx.scope.node.body):
         if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
