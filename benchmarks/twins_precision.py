@@ -21,6 +21,9 @@ across modules added (ASL117; benchmarks/project_model/triage.csv):
 
     python benchmarks/twins_precision.py CHECKOUTS --rules ASL117 --triage benchmarks/project_model/triage.csv
 
+and other projects with `--projects` (the template, form and serializer rules:
+benchmarks/implicit_orm/).
+
 CHECKOUTS holds one directory per project, named as in projects.toml; `--clone` fetches the
 missing ones at their pinned commit (shallow, with git).  Fetched code is never committed.
 """
@@ -54,13 +57,16 @@ def main() -> int:
     parser.add_argument("checkouts", type=Path, help="one directory per project, named as in projects.toml")
     parser.add_argument("--clone", action="store_true", help="fetch missing projects at their pinned commit")
     parser.add_argument("--project", action="append", help="only this project (repeatable)")
+    parser.add_argument(
+        "--projects", type=Path, default=PROJECTS, help="the projects, pinned (default: benchmarks/twins/projects.toml)"
+    )
     parser.add_argument("--rules", default=RULES, help=f"the rules judged (default: {RULES})")
     parser.add_argument(
         "--triage", type=Path, default=TRIAGE, help="their verdicts (default: benchmarks/twins/triage.csv)"
     )
     args = parser.parse_args()
 
-    projects = tomllib.loads(PROJECTS.read_text(encoding="utf-8"))["project"]
+    projects = tomllib.loads(args.projects.read_text(encoding="utf-8"))["project"]
     if args.project:
         projects = [p for p in projects if p["name"] in args.project]
     verdicts = {

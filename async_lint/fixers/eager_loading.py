@@ -25,9 +25,13 @@ def in_function(ctx: Context, node: ast.AST | None) -> bool:
     return ctx.source.start(scope) <= ctx.source.start(node) and ctx.source.end(node) <= ctx.source.end(scope)
 
 
-def add_lookup(ctx: Context, instance: Instance, method: str, path: str, existing: ast.Call | None) -> Fix | None:
+def add_lookup(
+    ctx: Context, instance: Instance, method: str, path: str, existing: ast.Call | None, *, whole: bool = False
+) -> Fix | None:
     """Extend `existing` (a `select_related(...)`-like call of the query) with `path`, or append
-    `.method("path")` to the query expression the instance was fetched from."""
+    `.method("path")` to the query expression the instance was fetched from.  `whole`: the
+    append rewrites the whole query expression, so that it overlaps (and is applied in another
+    round than) a fix that rewrites that expression too."""
     if existing is not None and in_function(ctx, existing) and existing.args:
         quote = _string_quote(ctx, existing.args[-1])
         end = ctx.source.end(existing.args[-1])
@@ -38,7 +42,11 @@ def add_lookup(ctx: Context, instance: Instance, method: str, path: str, existin
     quote = _free_quote(ctx, end)
     if quote is None:
         return None
-    return Fix(f'Load it with `.{method}("{path}")`', (Edit(end, end, f".{method}({quote}{path}{quote})"),))
+    call = f".{method}({quote}{path}{quote})"
+    if whole:
+        start = ctx.source.start(instance.source)
+        return Fix(f'Load it with `.{method}("{path}")`', (Edit(start, end, ctx.text(instance.source) + call),))
+    return Fix(f'Load it with `.{method}("{path}")`', (Edit(end, end, call),))
 
 
 def _string_quote(ctx: Context, node: ast.expr) -> str:

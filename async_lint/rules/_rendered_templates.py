@@ -10,6 +10,7 @@ from ..project import Model
 from ..semantic import Instance, Loading, QuerySet, Rows, assigned_once, iter_scope_nodes
 from ..templates import ITEM, PRINTED, Reads, Path_
 from ._relation_reads import ONE_OBJECT, loader
+from ._str_relations import str_relations, unloaded
 
 _RENDER = "django.shortcuts.render"
 _RENDER_TO_STRING = frozenset({"django.template.loader.render_to_string"})
@@ -166,15 +167,20 @@ def element_reads(reads: Reads, key: str) -> dict[Path_, Path_]:
     return {path[1:]: path for path in reads.of(key)}
 
 
-def unloaded_relations(model: Model | None, loading: Loading, below: Path_, index) -> list[tuple[str, str, Path_]]:
+def unloaded_relations(model: Model | None, loading: Loading, below: Path_, ctx) -> list[tuple[str, str, Path_]]:
     """The relations a read path follows that `loading` did not load: (lookup, method, the
-    path up to that relation).  A path through an unknown attribute or a method stops."""
+    path up to that relation).  A path through an unknown attribute or a method stops; a
+    printed instance runs its model's `__str__` (the relations it reads)."""
+    index = ctx.file.index
     found: list[tuple[str, str, Path_]] = []
     prefix: list[str] = []
     segments = list(below)
     while segments and model is not None:
         segment = segments.pop(0)
         if segment == PRINTED:
+            for lookup in str_relations(model, ctx):
+                if unloaded(lookup, loading):
+                    found.append(("__".join((*prefix, lookup)), "select_related", (*prefix, *lookup.split("__"))))
             break
         relation = model.relations.get(segment)
         if relation is None:

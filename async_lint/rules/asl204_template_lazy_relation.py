@@ -5,7 +5,7 @@ import ast
 from ..diagnostics import Applicability
 from ..fixers.eager_loading import add_lookup, in_function
 from ..fixers.sync_to_async import wrap_call
-from ..semantic import QuerySet
+from ..semantic import QuerySet, assigned_once
 from ..templates import ITEM
 from .base import Invalid, Rule, Valid
 from ._rendered_templates import as_instance, elements, rendering, unloaded_relations
@@ -22,7 +22,8 @@ class TemplateLazyRelation(Rule):
     a template rendered inside an `async def` (see ASL119 for which calls) when the template
     (with what it extends and includes) follows a foreign key, one-to-one or generic relation,
     or iterates a many-to-many or reverse relation, that the query's `select_related()` /
-    `prefetch_related()` does not cover.  Nested paths are followed (`book.author.profile.bio`).
+    `prefetch_related()` does not cover.  Nested paths are followed (`book.author.profile.bio`),
+    and a printed instance (`{{ review }}`) runs its model's `__str__` (see ASL205).
 
     ## Why is this bad?
     Each unloaded relation is fetched by its descriptor with a sync query while the template
@@ -82,16 +83,18 @@ class TemplateLazyRelation(Rule):
                 continue
             model, loading, source, collection = start
             if isinstance(value, QuerySet):
-                source = value_node if not isinstance(value_node, ast.Name) else None
+                # The QuerySet expression: in the context, or where the name was bound.
+                source = assigned_once(value_node.id, ctx.scope.node.body) if isinstance(value_node, ast.Name) else value_node
             reported = set()
             for below, path in _below(found.reads.of(key), collection):
-                for lookup, method, through in unloaded_relations(model, loading, below, ctx.file.index):
+                for lookup, method, through in unloaded_relations(model, loading, below, ctx):
                     if lookup in reported:
                         continue
                     reported.add(lookup)
                     existing = loading.prefetch_call if method == "prefetch_related" else loading.select_call
                     instance = as_instance(model, loading, source)
-                    fix = add_lookup(ctx, instance, method, lookup, existing) if _changeable(ctx, existing, source) else None
+                    # `whole`: ASL119 may collect the same QuerySet expression; one fix per round.
+                    fix = add_lookup(ctx, instance, method, lookup, existing, whole=True) if _changeable(ctx, existing, source) else None
                     read = ".".join(s for s in (key, *through))
                     yield ctx.report(
                         self.code,
