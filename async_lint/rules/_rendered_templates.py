@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from ..project import Model
 from ..semantic import Instance, Loading, QuerySet, Rows, assigned_once, iter_scope_nodes
 from ..templates import ITEM, PRINTED, Reads, Path_
+from ._class_chain import class_attribute, class_chain
 from ._relation_reads import ONE_OBJECT, loader
 from ._str_relations import str_relations, unloaded
 
@@ -110,11 +111,23 @@ def _string(node: ast.expr | None) -> str | None:
 def _template_names(node: ast.expr | None, ctx) -> list[str]:
     if isinstance(node, ast.Name):
         node = assigned_once(node.id, ctx.scope.node.body)
+    elif _self_attribute(node, ctx):
+        # `self.template_name`: a class attribute of the view (or of a project base).
+        chain, _ = class_chain(f"{ctx.file.module}.{ctx.scope.owner.name}", ctx)
+        found = class_attribute(chain, node.attr)
+        node = found[0] if found is not None else None
     if isinstance(node, (ast.List, ast.Tuple)):
         names = [_string(e) for e in node.elts]
         return names if all(names) else []
     name = _string(node)
     return [name] if name else []
+
+
+def _self_attribute(node: ast.expr | None, ctx) -> bool:
+    return (
+        isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self"
+        and ctx.scope.owner is not None
+    )
 
 
 def _context(node: ast.expr | None, call: ast.Call, ctx) -> tuple[dict[str, ast.expr], bool]:

@@ -4,7 +4,7 @@ import ast
 
 from ..diagnostics import Applicability, Edit, Fix
 from ..fixers.sync_to_async import wrap_call
-from ..semantic import LazyUser
+from ..semantic import LazyUser, iter_scope_nodes
 from ..templates import PRINTED
 from .asl107_request_user import AUSER_SINCE
 from .base import Invalid, Rule, Valid
@@ -22,7 +22,10 @@ class TemplateReadsRequestUser(Rule):
     the project's settings enable `django.contrib.auth.context_processors.auth` (and do not
     leave out `AuthenticationMiddleware`) and the template, with what it extends and includes,
     reads `user` or `perms` (or `request.user` with the request context processor), unless
-    the view set `request.user` itself before rendering or passes its own loaded `user`.
+    `request.user` was loaded before: set by the view (`request.user = await request.auser()`),
+    read in a thread (`await sync_to_async(lambda: request.user.is_authenticated)()`, in the
+    view or a project helper given the request), or by `LoginRequiredMiddleware` for every
+    view; or the view passes its own loaded `user`.
 
     ## Why is this bad?
     The context processor hands the template `request.user`, the lazy object that
@@ -61,6 +64,12 @@ class TemplateReadsRequestUser(Rule):
     ]
     VALID = [
         Valid(_HEAD + 'async def home(request):\n    request.user = await request.auser()\n    return render(request, "library/greeting.html")\n'),
+        # Loaded in a thread: the lazy object keeps the user.
+        Valid(
+            "from asgiref.sync import sync_to_async\n" + _HEAD + "async def signed_in(request):\n"
+            "    return await sync_to_async(lambda: request.user.is_authenticated)()\n\n\n"
+            'async def home(request):\n    if not await signed_in(request):\n        return None\n    return render(request, "library/greeting.html")\n'
+        ),
         # Without the request, no context processor runs.
         Valid("from django.template.loader import render_to_string\n\n\nasync def banner():\n    return render_to_string(\"library/greeting.html\")\n"),
         # The view's own `user` shadows the processor's.
@@ -74,7 +83,7 @@ class TemplateReadsRequestUser(Rule):
         functions = ctx.file.functions
         settings = functions.template_settings
         functions.settings_consulted()
-        if not settings.user_in_context:
+        if not settings.user_in_context or _LOADS_USER_FOR_EVERY_VIEW in (settings.middleware or ()):
             return
         request_processor = "django.template.context_processors.request" in (settings.context_processors or ())
         reads = [
@@ -82,7 +91,7 @@ class TemplateReadsRequestUser(Rule):
             if (p[0] in ("user", "perms") and _processors_value(p[0], found, ctx))
             or (request_processor and p[:2] == ("request", "user") and "request" not in found.context)
         ]
-        if not reads or _user_set_before(found, ctx):
+        if not reads or _user_loaded_before(found, ctx):
             return
         first = reads[0]
         shown = ".".join(s for s in first if s != PRINTED)
@@ -126,14 +135,57 @@ def _follows_relation(path, ctx) -> bool:
     return bool(segments) and (segments[0] in relations or segments[0] in ("groups", "user_permissions"))
 
 
-def _user_set_before(found, ctx) -> bool:
-    """`request.user = ...` earlier in the function."""
+_THREAD_RUNNERS = frozenset({"asgiref.sync.sync_to_async", "channels.db.database_sync_to_async"})
+_LOADS_USER_FOR_EVERY_VIEW = "django.contrib.auth.middleware.LoginRequiredMiddleware"
+
+
+def _user_loaded_before(found, ctx) -> bool:
+    """Whether `request.user` is no longer lazy when the template reads it: assigned earlier in
+    the function (`request.user = await request.auser()`), or read in a thread before the render
+    (`await sync_to_async(lambda: request.user.is_authenticated)()`, here or in a project helper
+    the request is handed to), which fills the lazy object's cache."""
     request = found.request
     if not isinstance(request, ast.Name):
         return False
-    for stmt in ast.walk(ctx.scope.node):
-        if isinstance(stmt, ast.Assign) and stmt.lineno < found.call.lineno:
-            for target in stmt.targets:
-                if isinstance(target, ast.Attribute) and target.attr == "user" and isinstance(target.value, ast.Name) and target.value.id == request.id:
+    for node in iter_scope_nodes(ctx.scope.node.body):
+        if getattr(node, "lineno", found.call.lineno) >= found.call.lineno:
+            continue
+        if isinstance(node, ast.Assign) and any(_is_user_of(t, request.id) for t in node.targets):
+            return True
+        if isinstance(node, ast.Call):
+            if _reads_user_in_thread(node, request.id, ctx.file):
+                return True
+            helper = _helper_given(node, request.id, ctx)
+            if helper is not None:
+                ref, parameter = helper
+                if any(isinstance(n, ast.Call) and _reads_user_in_thread(n, parameter, ref.file) for n in ast.walk(ref.node)):
                     return True
     return False
+
+
+def _is_user_of(node: ast.AST, name: str) -> bool:
+    return isinstance(node, ast.Attribute) and node.attr == "user" and isinstance(node.value, ast.Name) and node.value.id == name
+
+
+def _reads_user_in_thread(call: ast.Call, name: str, file) -> bool:
+    """`sync_to_async(lambda: request.user...)`, `sync_to_async(f)(request.user)` aside."""
+    if file.qualname_of(call.func) not in _THREAD_RUNNERS or not call.args:
+        return False
+    function = call.args[0]
+    return isinstance(function, ast.Lambda) and any(_is_user_of(n, name) for n in ast.walk(function.body))
+
+
+def _helper_given(call: ast.Call, name: str, ctx):
+    """The project function `call` hands the request to, and its parameter's name."""
+    if ctx.file.functions is None:
+        return None
+    positions = [i for i, a in enumerate(call.args) if isinstance(a, ast.Name) and a.id == name]
+    if not positions:
+        return None
+    ref = ctx.file.functions.resolve(call.func, ctx.file, ctx.scope)
+    if ref is None:
+        return None
+    parameters = [a.arg for a in (*ref.node.args.posonlyargs, *ref.node.args.args)]
+    if ref.owner is not None and parameters:
+        parameters = parameters[1:]  # self
+    return (ref, parameters[positions[0]]) if positions[0] < len(parameters) else None
