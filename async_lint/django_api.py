@@ -140,13 +140,49 @@ SESSION_SINCE: Version = (5, 1, 0)
 # Every session coroutine: the method twins, and `aset` for `session[key] = value`.
 SESSION_COROUTINES = frozenset({twin.twin for twin in SESSION_METHODS.values()} | {"aset"})
 
-# BaseCache (django/core/cache/backends/base.py): async methods since 4.0, every one
-# `sync_to_async` of the sync method in the base class.
+# BaseCache (django/core/cache/backends/base.py): async methods since 4.0; the simple ones are
+# `sync_to_async` of the sync method, the composite ones loops over other async methods (see
+# NATIVE_INHERITED_TWINS).
 CACHE_METHODS: dict[str, Twin] = _twins(
     "add get set touch delete get_many get_or_set has_key incr decr set_many delete_many"
     " clear incr_version decr_version close",
     (4, 0, 0),
 )
+
+
+# Django classes users subclass, and the sync methods whose async twin, as the class inherits it,
+# never reaches `self.<sync>` (it is native, or built on other async methods): an override of
+# one of these is skipped by async callers (ASL307).  Read from each class's source in Django
+# 4.2, 5.0, 5.1 and 5.2 (`django/core/cache/backends/`, `django/contrib/sessions/backends/`),
+# following `self.<method>` calls through the class: the cache sets are the same in every one
+# of them (`aget_many()` loops over `aget()`, `aincr()` is `aget()` + `aset()`, `aclose()` is
+# empty; DatabaseCache's `get()` itself calls `get_many()`, which its `aget_many()` reaches that
+# way); sessions have async methods since 5.1, native in the base and in every backend
+# (`db.SessionStore.asave()` calls `acreate_model_instance()`, not `create_model_instance()`).
+# Newer Django is taken to be as 5.2.
+_CACHE_SKIPPED = frozenset("close decr decr_version delete_many get_many get_or_set has_key incr incr_version set_many".split())
+_SESSION_SKIPPED = frozenset(
+    "clear_expired cycle_key delete_test_cookie flush get get_expire_at_browser_close get_expiry_age get_expiry_date has_key"
+    " items keys pop set_expiry set_test_cookie setdefault test_cookie_worked update values".split()
+)
+_STORE_SKIPPED = _SESSION_SKIPPED | {"create", "delete", "exists", "load", "save"}
+NATIVE_INHERITED_TWINS: dict[str, tuple[Version, frozenset[str]]] = {
+    **{
+        f"django.core.cache.backends.{name}": ((4, 0, 0), _CACHE_SKIPPED)
+        for name in (
+            "base.BaseCache", "db.BaseDatabaseCache", "dummy.DummyCache", "filebased.FileBasedCache",
+            "locmem.LocMemCache", "memcached.BaseMemcachedCache", "memcached.PyLibMCCache",
+            "memcached.PyMemcacheCache", "redis.RedisCache",
+        )
+    },
+    "django.core.cache.backends.db.DatabaseCache": ((4, 0, 0), _CACHE_SKIPPED - {"get_many"}),
+    "django.contrib.sessions.backends.base.SessionBase": ((5, 1, 0), _SESSION_SKIPPED),
+    "django.contrib.sessions.backends.db.SessionStore": ((5, 1, 0), _STORE_SKIPPED | {"create_model_instance"}),
+    "django.contrib.sessions.backends.cached_db.SessionStore": ((5, 1, 0), _STORE_SKIPPED | {"create_model_instance"}),
+    "django.contrib.sessions.backends.cache.SessionStore": ((5, 1, 0), _STORE_SKIPPED),
+    "django.contrib.sessions.backends.file.SessionStore": ((5, 1, 0), _SESSION_SKIPPED - {"get", "get_expiry_age"}),
+    "django.contrib.sessions.backends.signed_cookies.SessionStore": ((5, 1, 0), _SESSION_SKIPPED - {"cycle_key"}),
+}
 
 # Signal.asend()/asend_robust() since 5.0 (django/dispatch/dispatcher.py).
 SIGNAL_METHODS: dict[str, Twin] = _twins("send send_robust", (5, 0, 0))

@@ -28,7 +28,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 ROOT_URLCONF = "asyncparts_probe_urls"
 '''
 MIDDLEWARE = ("UnmarkedMiddleware", "ReplicaStyleMiddleware", "LegacyMarkedMiddleware", "UnflaggedMiddleware", "MarkedSyncMiddleware", "AsyncCapableSyncMiddleware", "header_middleware")
-VIEWS = ("MixedView", "AsyncPostRedirectView", "AsyncDispatchView")
+VIEWS = ("MixedView", "AsyncPostRedirectView", "AsyncDispatchView", "AsyncCorsView", "AsyncReadOnlyView")
 
 
 def other_python_with_django(minimum: tuple[int, int]) -> str | None:
@@ -205,10 +205,34 @@ def probe_views() -> dict:
         for name in routed:
             found[name]["get"] = _request(client, "get", f"/{name}/")
             found[name]["post"] = _request(client, "post", f"/{name}/")
+            found[name]["options"] = _request(client, "options", f"/{name}/")
     return found
 
 
-PROBES = {"models": probe_models, "auth": probe_auth, "middleware": probe_middleware, "views": probe_views}
+def probe_overrides() -> dict:
+    """ASL307: what the async path of an override's inherited twin does."""
+    import asyncio
+
+    from asyncparts.caches import CountingCache
+    from asyncparts.models import Label
+
+    by_create = Label.objects.create(name="Hello World")
+    by_acreate = _outcome(lambda: asyncio.run(Label.objects.acreate(name="Async World")).slug)
+    cache = CountingCache("probe", {})
+    cache.set("n", 1)
+    cache.incr("n")
+    counted = CountingCache.increments
+    incremented = _outcome(lambda: asyncio.run(cache.aincr("n")))
+    return {
+        "Label": {"create_slug": by_create.slug, "acreate_slug": by_acreate},
+        "CountingCache": {"incr_counted": counted, "aincr_counted": CountingCache.increments - counted, "aincr": incremented},
+    }
+
+
+PROBES = {
+    "models": probe_models, "auth": probe_auth, "middleware": probe_middleware, "views": probe_views,
+    "overrides": probe_overrides,
+}
 
 
 def main(argv: list[str]) -> int:

@@ -11,7 +11,10 @@ before and after (probes in tests/test_asl34_probes.py, run in a subprocess).
 - `StampedNote.asave()` only (ASL303): `QuerySet.create()` and `save()` skip it before, run it
   after, and `asave()` still runs it once;
 - `MemberManager.get_by_natural_key()` and the two backends (ASL305, ASL304): the async path
-  answers as the sync one only after the fix.
+  answers as the sync one only after the fix;
+- `LabelManager.create()` and `CountingCache.incr()` (ASL307): `Label.objects.acreate()` runs the
+  QuerySet's `create()` and writes no slug, `aincr()` is BaseCache's `aget()` + `aset()` and
+  skips the override; after the fix both run it.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from .fixture_oracle import cli, findings_of
 from .test_asl34_probes import copy_app, run_probes
 
 SELECT = ("--select", "ASL3,ASL301", "--target-version", "5.2")
-EXPECTED = Counter({"ASL301": 1, "ASL302": 2, "ASL303": 1, "ASL304": 2, "ASL305": 1})
+EXPECTED = Counter({"ASL301": 1, "ASL302": 2, "ASL303": 1, "ASL304": 2, "ASL305": 1, "ASL307": 2})
 
 
 @pytest.fixture(scope="module")
@@ -102,3 +105,18 @@ def test_backend_twins_answer_as_the_sync_methods(runs, backend):
     assert after["async"] == after["sync"] == {"outcome": "returned", "value": True}
     # Safe fixes leave the auth twins alone (they change what the async path does).
     assert runs["observed"]["safe"]["auth"][backend] == before
+
+
+def test_manager_acreate_runs_the_override_only_after_the_fix(runs):
+    for variant, slug in (("original", ""), ("unsafe", "async-world")):
+        label = runs["observed"][variant]["overrides"]["Label"]
+        assert label["create_slug"] == "hello-world"
+        assert label["acreate_slug"] == {"outcome": "returned", "value": slug}
+
+
+def test_cache_aincr_runs_the_incr_override_only_after_the_fix(runs):
+    for variant, counted in (("original", 0), ("unsafe", 1)):
+        cache = runs["observed"][variant]["overrides"]["CountingCache"]
+        assert cache["incr_counted"] == 1
+        assert cache["aincr"] == {"outcome": "returned", "value": 3}
+        assert cache["aincr_counted"] == counted

@@ -12,7 +12,9 @@ is routed, before and after the real CLI's `--fix` (probes in tests/test_asl34_p
   coroutine and every request fails (TypeError); the fix declares it sync-only and it serves;
 - marked with a sync `__call__` (ASL404, no fix): fails before and after;
 - mixed handlers (ASL406): `as_view()` raises ImproperlyConfigured before, serves after;
-  `async def dispatch` with sync handlers (ASL407): ValueError before, 200 after.
+  `async def dispatch` with sync handlers (ASL407): ValueError before, 200 after;
+- a sync `options()` / `http_method_not_allowed()` on an async view (ASL412): the OPTIONS or
+  POST request fails (TypeError) before, answers after.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ from .fixture_oracle import cli, findings_of
 from .test_asl34_probes import copy_app, other_python_with_django, run_probes
 
 SELECT = ("--select", "ASL4", "--target-version", "5.2")
-EXPECTED = Counter({"ASL401": 2, "ASL402": 1, "ASL403": 2, "ASL404": 1, "ASL405": 1, "ASL406": 2, "ASL407": 1})
+EXPECTED = Counter(
+    {"ASL401": 2, "ASL402": 1, "ASL403": 2, "ASL404": 1, "ASL405": 1, "ASL406": 2, "ASL407": 1, "ASL412": 2}
+)
 NOT_FOUND = {"outcome": "returned", "value": {"status": 404, "x_async": None}}
 
 
@@ -116,3 +120,11 @@ def test_async_dispatch_with_sync_handlers_fails_until_handlers_are_async(runs):
     assert before["get"]["outcome"] == "raised" and before["get"]["type"] == "ValueError"
     after = runs["observed"]["unsafe"]["views"]["AsyncDispatchView"]
     assert after["get"]["value"]["status"] == 200
+
+
+@pytest.mark.parametrize("name, method, status", [("AsyncCorsView", "options", 200), ("AsyncReadOnlyView", "post", 405)])
+def test_sync_fallback_on_an_async_view_fails_until_it_is_async(runs, name, method, status):
+    before = runs["observed"]["original"]["views"][name][method]
+    assert before["outcome"] == "raised" and before["type"] == "TypeError"
+    after = runs["observed"]["safe"]["views"][name][method]
+    assert after == {"outcome": "returned", "value": {"status": status, "x_async": None}}

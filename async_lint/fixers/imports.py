@@ -79,8 +79,12 @@ def _new_import(ctx: Context, statement: str) -> tuple[Edit, ...]:
         return (Edit(offset, offset, line + source.newline),)
     anchor = _leading_import_block_end(ctx.file.tree.body)
     if anchor is None:
+        # The file's first import: set off from the code below as isort does (two blank lines
+        # before a class or function, one before other code).
         offset = _after_leading_comments(source)
-        return (Edit(offset, offset, line),)
+        body = ctx.file.tree.body
+        definition = body and isinstance(body[0], (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+        return (Edit(offset, offset, line + source.newline * (2 if definition else 1 if body else 0)),)
     if anchor.end_lineno < len(source.line_starts):
         offset = source.line_starts[anchor.end_lineno]
         if source.text[offset - 1 : offset] in ("\n", "\r"):

@@ -56,7 +56,7 @@ class SyncHelperCall(Rule):
         # Two calls deep, to `request.user` (a session and a user query).
         Invalid(
             "class TagMiddleware:\n    def user_name(self, request):\n        return request.user.get_username()\n\n    def collect_tags(self, request):\n        return {'user': self.user_name(request)}\n\n    async def __acall__(self, request):\n        return self.collect_tags(request)\n",
-            fixed="from asgiref.sync import sync_to_async\nclass TagMiddleware:\n    def user_name(self, request):\n        return request.user.get_username()\n\n    def collect_tags(self, request):\n        return {'user': self.user_name(request)}\n\n    async def __acall__(self, request):\n        return await sync_to_async(self.collect_tags)(request)\n",
+            fixed="from asgiref.sync import sync_to_async\n\n\nclass TagMiddleware:\n    def user_name(self, request):\n        return request.user.get_username()\n\n    def collect_tags(self, request):\n        return {'user': self.user_name(request)}\n\n    async def __acall__(self, request):\n        return await sync_to_async(self.collect_tags)(request)\n",
         ),
         # A method of a project model, defined in another module.
         Invalid(

@@ -50,7 +50,7 @@ class FunctionMiddlewareFlags(Rule):
         ),
         Invalid(
             _FACTORY,
-            fixed="from django.utils.decorators import async_only_middleware\n@async_only_middleware\n" + _FACTORY,
+            fixed="from django.utils.decorators import async_only_middleware\n\n\n@async_only_middleware\n" + _FACTORY,
         ),
     ]
     VALID = [
