@@ -153,7 +153,8 @@ CACHE_METHODS: dict[str, Twin] = _twins(
 # Django classes users subclass, and the sync methods whose async twin, as the class inherits it,
 # never reaches `self.<sync>` (it is native, or built on other async methods): an override of
 # one of these is skipped by async callers (ASL307).  Read from each class's source in Django
-# 4.2, 5.0, 5.1 and 5.2 (`django/core/cache/backends/`, `django/contrib/sessions/backends/`),
+# 4.2, 5.0, 5.1 and 5.2 (`django/core/cache/backends/`, `django/contrib/sessions/backends/`,
+# `django/db/models/query.py`),
 # following `self.<method>` calls through the class: the cache sets are the same in every one
 # of them (`aget_many()` loops over `aget()`, `aincr()` is `aget()` + `aset()`, `aclose()` is
 # empty; DatabaseCache's `get()` itself calls `get_many()`, which its `aget_many()` reaches that
@@ -176,6 +177,9 @@ NATIVE_INHERITED_TWINS: dict[str, tuple[Version, frozenset[str]]] = {
         )
     },
     "django.core.cache.backends.db.DatabaseCache": ((4, 0, 0), _CACHE_SKIPPED - {"get_many"}),
+    # QuerySet.aiterator() streams on its own; every other async method runs the sync one.
+    "django.db.models.QuerySet": ((4, 1, 0), frozenset({"iterator"})),
+    "django.db.models.query.QuerySet": ((4, 1, 0), frozenset({"iterator"})),
     "django.contrib.sessions.backends.base.SessionBase": ((5, 1, 0), _SESSION_SKIPPED),
     "django.contrib.sessions.backends.db.SessionStore": ((5, 1, 0), _STORE_SKIPPED | {"create_model_instance"}),
     "django.contrib.sessions.backends.cached_db.SessionStore": ((5, 1, 0), _STORE_SKIPPED | {"create_model_instance"}),

@@ -301,7 +301,7 @@ REGRESSIONS = [
     pytest.param(
         "async def view(request):\n    await request.session.flush()\n",
         "4.2",
-        "from asgiref.sync import sync_to_async\nasync def view(request):\n    await sync_to_async(request.session.flush)()\n",
+        "from asgiref.sync import sync_to_async\n\n\nasync def view(request):\n    await sync_to_async(request.session.flush)()\n",
         id="sync-call-already-awaited-in-thread",
     ),
     pytest.param(
@@ -398,7 +398,7 @@ REGRESSIONS = [
     pytest.param(
         "#!/usr/bin/env python\n# -*- coding: latin-1 -*-\nasync def view(request):\n    request.session.flush()\n",
         "4.2",
-        "#!/usr/bin/env python\n# -*- coding: latin-1 -*-\nfrom asgiref.sync import sync_to_async\n"
+        "#!/usr/bin/env python\n# -*- coding: latin-1 -*-\nfrom asgiref.sync import sync_to_async\n\n\n"
         "async def view(request):\n    await sync_to_async(request.session.flush)()\n",
         id="import-below-shebang-and-encoding",
     ),
