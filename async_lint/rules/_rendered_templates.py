@@ -16,6 +16,11 @@ from ._str_relations import str_relations, unloaded
 _RENDER = "django.shortcuts.render"
 _RENDER_TO_STRING = frozenset({"django.template.loader.render_to_string"})
 _GET_TEMPLATE = frozenset({"django.template.loader.get_template", "django.template.loader.select_template"})
+_TEMPLATE_RESPONSES = frozenset(
+    {
+        "django.template.response.TemplateResponse", "django.template.response.SimpleTemplateResponse",
+    }
+)
 _INLINE_TEMPLATE = frozenset({"django.template.Template", "django.template.base.Template"})
 _CONTEXTS = frozenset({"django.template.Context", "django.template.context.Context"})
 _REQUEST_CONTEXTS = frozenset({"django.template.RequestContext", "django.template.context.RequestContext"})
@@ -59,6 +64,12 @@ def _rendering(call: ast.Call, ctx) -> Rendering | None:
         context, request = _argument(call, 0, "context"), _argument(call, 1, "request")
         if made_by in _GET_TEMPLATE:
             names = _argument(made, 0, "template_name")
+        elif made_by in _TEMPLATE_RESPONSES:
+            # `response.render()` called in async code (returned unrendered, Django would render
+            # it in a thread): the response's template, context and request.
+            offset = 1 if made_by.endswith(".TemplateResponse") else 0
+            names, context = _argument(made, offset, "template"), _argument(made, offset + 1, "context")
+            request = _argument(made, 0, "request") if offset else None
         elif made_by in _INLINE_TEMPLATE and made.args and _string(made.args[0]) is not None:
             return _inline(call, _string(made.args[0]), context, ctx)
         else:

@@ -20,7 +20,8 @@ class TemplateEvaluatesQuerySet(Rule):
 
     ## What it does
     Flags, inside an `async def`, a QuerySet in the context of `render()`,
-    `render_to_string()`, `get_template(...).render()` or `Template(...).render()` when the
+    `render_to_string()`, `get_template(...).render()`, `Template(...).render()` or a
+    `TemplateResponse`'s own `.render()` when the
     template reads it (`{% for book in books %}`, `{% if books %}`, `{{ books.count }}`),
     with what it extends and includes.  The template is found in the project's `templates/`
     folders; one that is not found (an installed package's, a name built at run time) is not
@@ -62,6 +63,14 @@ class TemplateEvaluatesQuerySet(Rule):
             '    return await sync_to_async(render)(request, "library/book_count.html", context)\n',
         ),
         Invalid(
+            "from django.template.response import TemplateResponse\nfrom library.models import Book\n\n\nasync def books(request):\n"
+            '    response = TemplateResponse(request, "library/book_titles.html", {"books": Book.objects.all()})\n'
+            "    return response.render()\n",
+            fixed="from django.template.response import TemplateResponse\nfrom library.models import Book\n\n\nasync def books(request):\n"
+            '    response = TemplateResponse(request, "library/book_titles.html", {"books": [book async for book in Book.objects.all()]})\n'
+            "    return response.render()\n",
+        ),
+        Invalid(
             "from django.template import Context, Template\nfrom library.models import Book\n\n\nasync def titles():\n"
             '    template = Template("{% for b in books %}{{ b.title }}{% endfor %}")\n'
             '    return template.render(Context({"books": Book.objects.all()}))\n',
@@ -77,6 +86,13 @@ class TemplateEvaluatesQuerySet(Rule):
         Valid(
             "from django.template.response import TemplateResponse\nfrom library.models import Book\n\n\nasync def books(request):\n"
             '    return TemplateResponse(request, "library/book_titles.html", {"books": Book.objects.all()})\n'
+        ),
+        # Rendered explicitly on the event loop.
+        Valid(
+            "from django.template.response import TemplateResponse\nfrom library.models import Book\n\n\nasync def books(request):\n"
+            '    books = [book async for book in Book.objects.all()]\n'
+            '    response = TemplateResponse(request, "library/book_titles.html", {"books": books})\n'
+            "    return response.render()\n"
         ),
         # The template does not read it.
         Valid(_VIEW + '    return render(request, "library/greeting.html", {"books": Book.objects.all()})\n'),
