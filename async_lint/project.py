@@ -103,6 +103,7 @@ _ROOT_NAMES = {
 }
 _MODULE_FUNCTION = re.compile(r"^(async[ \t]+)?def[ \t]+(\w+)", re.MULTILINE)
 _IMPORT_FROM = re.compile(r"^[ \t]*(?:from[ \t]+([\w.]+)[ \t]+import|import[ \t]+([\w.]+))", re.MULTILINE)
+_ASYNC_DEF = re.compile(r"\basync[ \t]+def[ \t]+(\w+)")
 _AUTH_USER_MODEL = re.compile(r"""^AUTH_USER_MODEL\s*=\s*["']([\w.]+)["']""", re.MULTILINE)
 
 
@@ -185,6 +186,8 @@ class FileFacts:
     # installed package may provide.
     imported_models: tuple[str, ...] = ()
     classes: tuple[ClassInfo, ...] | None = None
+    # The names of its `async def`s, methods included: which sync methods could have a twin.
+    async_names: tuple[str, ...] = ()
 
     def summary(self) -> tuple:
         """What other files' findings can depend on, besides its classes (in a fixed order:
@@ -192,7 +195,7 @@ class FileFacts:
         headers = tuple((name, tuple(sorted(bases))) for name, bases in self.headers)
         return (
             headers, self.declares_fields, self.from_queryset, self.user_model_ref, self.signals, self.twins,
-            self.imported_models,
+            self.imported_models, self.async_names,
         )
 
 
@@ -219,9 +222,10 @@ def file_facts(
             except RecursionError:
                 pass
     twins = _module_twins(text, parse, twin_patterns) if "async def" in text else None
+    async_names = tuple(sorted(set(_ASYNC_DEF.findall(text)))) if "async" in text else ()
     return FileFacts(
         headers, "Field(" in text, ".from_queryset(" in text, user_model_ref, signals, twins,
-        imported_models(text) if "models" in text else (),
+        imported_models(text) if "models" in text else (), async_names=async_names,
     )
 
 
@@ -303,6 +307,8 @@ class ProjectIndex:
         self.module_twins: dict[str, dict[str, tuple[str, bool]]] = {}
         self.user_model_ref: str | None = None
         self.user_model: str | None = None
+        # Every `async def` name in the project (ASL307 asks whether a twin can exist there).
+        self.async_names: set[str] = set()
         for info in _builtin_classes():
             self._add(info)
 
@@ -340,6 +346,7 @@ class ProjectIndex:
         for file in facts.values():
             index.user_model_ref = index.user_model_ref or file.user_model_ref
             index.signals.update(file.signals)
+            index.async_names.update(file.async_names)
             if file.twins:
                 index.module_twins[file.twins[0]] = dict(file.twins[1])
         index.finish()

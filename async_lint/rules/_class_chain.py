@@ -22,13 +22,24 @@ def class_chain(qualname: str, ctx) -> tuple[list[tuple[ast.ClassDef, object]], 
             continue
         chain.append((cls, file))
         for base in cls.bases:
-            name = file.qualname_of(base)
+            name = _base_name(base, file)
             parent = functions.class_def(name) if name is not None else None
             if parent is not None:
                 stack.append(parent)
             elif name is not None:
                 external.add(name)
     return chain, external
+
+
+def _base_name(base: ast.expr, file) -> str | None:
+    """A base class's qualified name through the module's imports and classes; a builtin
+    (`Exception`) is none, without looking at imports made inside functions."""
+    root = base
+    while isinstance(root, ast.Attribute):
+        root = root.value
+    if not isinstance(root, ast.Name) or (root.id not in file.imports and root.id not in file.module_classes):
+        return None
+    return file.qualname_of(base)
 
 
 def class_attribute(chain, name: str) -> tuple[ast.expr, object] | None:

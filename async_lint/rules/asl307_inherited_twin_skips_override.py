@@ -11,9 +11,12 @@ from ._class_chain import class_chain
 
 _CACHE = "from django.core.cache.backends.locmem import LocMemCache\n\n\n"
 _MANAGER = "from django.db import models\nfrom django.utils.text import slugify\n\n\n"
-_PROPERTIES = frozenset({"property", "cached_property", "functools.cached_property", "django.utils.functional.cached_property"})
+_PROPERTIES = frozenset({"property", "cached_property", "setter", "deleter"})
 # Classes the other ASL3 rules check for their own pairs.
 _AUTH_BACKENDS = frozenset({api.BASE_BACKEND, *api.MODEL_BACKENDS})
+
+
+_DJANGO_OVERRIDABLE = frozenset().union(*(names for _, names in api.NATIVE_INHERITED_TWINS.values()), api.QUERYSET_METHODS)
 
 
 def twin_name(sync: str) -> str:
@@ -107,16 +110,22 @@ class InheritedTwinSkipsOverride(Rule):
         qualname = f"{ctx.file.module}.{node.name}"
         if ctx.file.index.kind(qualname) == "model" or ctx.file.index.is_user_manager(qualname):
             return
+        own = {s.name: s for s in node.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        # A twin can only be inherited from a project class (an `async def` of that name exists in
+        # the project) or from Django's (the names of the table and of QuerySet methods).
+        async_names = ctx.file.index.async_names
+        overrides = [
+            f for name, f in own.items()
+            if isinstance(f, ast.FunctionDef) and not name.startswith("__") and twin_name(name) not in own
+            and (twin_name(name) in async_names or name in _DJANGO_OVERRIDABLE) and not _is_property(f)
+        ]
+        if not overrides:
+            return
         chain, external = class_chain(qualname, ctx)
         if not chain or chain[0][0] is not node or _auth_backend(chain, external):
             return
-        own = {s.name: s for s in node.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))}
-        for name, function in own.items():
-            if not isinstance(function, ast.FunctionDef) or _is_property(function, ctx) or name.startswith("__"):
-                continue
-            twin = twin_name(name)
-            if twin in own:
-                continue
+        for function in overrides:
+            name, twin = function.name, twin_name(function.name)
             base = _skipping_base(chain, external, name, twin, ctx)
             if base is None:
                 continue
@@ -179,9 +188,10 @@ def _auth_backend(chain, external: set[str]) -> bool:
     return bool(external & _AUTH_BACKENDS) or {"authenticate", "get_user"} <= defined
 
 
-def _is_property(function: ast.FunctionDef, ctx) -> bool:
+def _is_property(function: ast.FunctionDef) -> bool:
+    """`@property`, `@cached_property`, `@x.setter`: an attribute, not a method with a twin."""
     for decorator in function.decorator_list:
-        name = ctx.file.qualname_of(decorator) or (decorator.id if isinstance(decorator, ast.Name) else "")
-        if name in _PROPERTIES or (isinstance(decorator, ast.Attribute) and decorator.attr in ("setter", "deleter")):
+        name = decorator.attr if isinstance(decorator, ast.Attribute) else getattr(decorator, "id", "")
+        if name in _PROPERTIES:
             return True
     return False
