@@ -19,6 +19,8 @@ from .output import FORMATS, display_path, summary_lines
 from .project_setup import Overrides, Project, SetupError
 from .runner import Options, Run
 
+SYNTAX_ERROR = "ASL901"
+
 SUBCOMMANDS = ("check", "clean", "rule", "rules", "twins")
 
 
@@ -26,7 +28,8 @@ def _codes(value: str) -> list[str]:
     return [c.strip() for c in value.split(",") if c.strip()]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The parser, and each subcommand's own (for its usage in an error)."""
     parser = argparse.ArgumentParser(
         prog="async-lint",
         description="Find sync-only Django calls that would run on the event loop, and fix them.",
@@ -47,6 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--statistics", action="store_true", help="print the number of findings per rule instead of each finding")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings remain")
     check.add_argument("--config", metavar="PYPROJECT", help="read [tool.async-lint] from this file")
+    check.add_argument(
+        "--stdin-filename", metavar="PATH",
+        help="with `-` as the path: lint standard input as this file (its config, target and project apply)",
+    )
     check.add_argument(
         "--no-respect-gitignore", dest="respect_gitignore", action="store_false", default=None,
         help="check files that .gitignore files exclude",
@@ -70,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     twins.add_argument("--check", action="store_true", help="print diverging pairs with a diff; exit 1 if any")
     twins.add_argument("--diff", action="store_true", help="also print the diff of every diverging pair when listing")
     twins.add_argument("--config", metavar="PYPROJECT", help="read [tool.async-lint] from this file")
-    return parser
+    return parser, commands.choices
 
 
 # Inference follows method chains recursively; Django code has chains far longer than the
@@ -81,9 +88,17 @@ RECURSION_LIMIT = 6000
 def main(argv: list[str] | None = None) -> int:
     sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] not in SUBCOMMANDS and not argv[0].startswith("-") and not os.path.lexists(argv[0]):
+        close = difflib.get_close_matches(argv[0], SUBCOMMANDS, n=1)
+        if close:
+            return _error(f"unknown command `{argv[0]}`; did you mean `{close[0]}`? (commands: {', '.join(SUBCOMMANDS)})")
     if not argv or (argv[0] not in SUBCOMMANDS and argv[0] not in ("-h", "--help", "--version")):
         argv.insert(0, "check")
-    args = build_parser().parse_args(argv)
+    parser, commands = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        # The subcommand's own usage, as a wrong option of `check` concerns `check`.
+        commands[args.command].error(f"unrecognized arguments: {' '.join(unknown)}")
     # Findings quote the user's source: a character the output encoding lacks is escaped.
     for stream in (sys.stdout, sys.stderr):
         if isinstance(stream, io.TextIOWrapper):
@@ -134,6 +149,17 @@ def _clean(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    jobs = os.environ.get("ASYNC_LINT_JOBS", "").strip()
+    if jobs and not (jobs.isdigit() and int(jobs) > 0):
+        return _error(f"ASYNC_LINT_JOBS must be a whole number of worker processes (1 or more), not {jobs!r}")
+    stdin = None
+    if "-" in args.paths:
+        if len(args.paths) != 1:
+            return _error("`-` (standard input) cannot be checked together with other paths")
+        args.paths = [args.stdin_filename or "stdin.py"]
+        stdin = sys.stdin.buffer.read()
+    elif args.stdin_filename:
+        return _error("--stdin-filename needs `-` as the path to check")
     overrides = Overrides(
         config_file=args.config,
         target_version=args.target_version,
@@ -142,8 +168,10 @@ def _check(args: argparse.Namespace) -> int:
         ignore=tuple(args.ignore),
         respect_gitignore=args.respect_gitignore,
     )
+    # A buffer's file need not exist yet: its folder (or the nearest that exists) finds the config.
+    config_paths = [_existing(p) for p in args.paths] if stdin is not None else args.paths
     try:
-        project = Project.load(args.paths, overrides)
+        project = Project.load(config_paths, overrides)
     except SetupError as error:
         return _error(str(error))
     config, target_origin = project.config, project.target_origin
@@ -155,15 +183,17 @@ def _check(args: argparse.Namespace) -> int:
         unsafe_fixes=args.unsafe_fixes,
         diff=args.diff,
         reach=project.reach,
+        stdin=stdin,
     )
     try:
         with progress_bar() as progress:
-            cache = Cache(config.root) if args.cache and not (options.fix or options.diff) else None
+            cache = Cache(config.root) if args.cache and stdin is None and not (options.fix or options.diff) else None
             report = Run(options, config, progress, cache).execute()
     except MissingPath as error:
         return _error(f"no such file or directory: {error}")
     project_python = required_python(config)
-    if project_python and project_python > sys.version_info[:2]:
+    unparsed = any(d.code == SYNTAX_ERROR for d in report.diagnostics)
+    if unparsed and project_python and project_python > sys.version_info[:2]:
         running = f"{sys.version_info.major}.{sys.version_info.minor}"
         print(
             f"async-lint: warning: the project requires Python >={project_python[0]}.{project_python[1]} but "
@@ -176,6 +206,12 @@ def _check(args: argparse.Namespace) -> int:
         hint = " (.gitignore files exclude them? see --no-respect-gitignore)" if config.respect_gitignore else ""
         print(f"async-lint: warning: no Python files found under the given paths{hint}", file=sys.stderr)
 
+    if stdin is not None and args.fix and not args.diff:
+        # As ruff does: the fixed source on standard output, what is left on standard error.
+        before_after = next(iter(report.changes.values()), None)
+        sys.stdout.write(before_after[1] if before_after else stdin.decode("utf-8", "surrogateescape"))
+        sys.stdout.flush()
+        sys.stdout = sys.stderr
     if args.diff:
         for path, (before, after) in sorted(report.changes.items()):
             shown = display_path(path)
@@ -259,6 +295,16 @@ class progress_bar:
     def __exit__(self, *exc_info) -> None:
         if self.bar is not None:
             self.bar.stop()
+
+
+def _existing(path: str) -> str:
+    """`path`, or its nearest folder that exists."""
+    while path and not os.path.exists(path):
+        parent = os.path.dirname(os.path.abspath(path))
+        if parent == os.path.abspath(path):
+            break
+        path = parent
+    return path or "."
 
 
 def _lines(text: str) -> list[str]:

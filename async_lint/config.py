@@ -10,7 +10,7 @@ from importlib.machinery import PathFinder
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .django_api import ANY, Version, format_version, parse_version
+from .django_api import ANY, Version, format_version, parse_target, parse_version
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -198,7 +198,7 @@ def _apply(config: Config, pyproject: Path, key: str, value: object) -> None:
         if not isinstance(value, str):
             raise ConfigError(f"{where} must be {expected}, got {value!r}")
         try:
-            config.target_version = parse_version(value)
+            config.target_version = parse_target(value)
         except ValueError as error:
             raise ConfigError(f"{where}: {error}") from None
     elif key == "twins":
@@ -294,7 +294,7 @@ def detect_target_range(config: Config, cli_value: str | None) -> Target:
     """The oldest Django the project supports, where that came from, and the newest.  A
     version given (`--target-version`, `target-version`) or installed is the only one."""
     if cli_value:
-        version = parse_version(cli_value)
+        version = parse_target(cli_value)
         return Target(version, "--target-version", version)
     if config.target_version:
         return Target(config.target_version, f"target-version in {config.path}", config.target_version)

@@ -26,6 +26,19 @@ def parse_version(text: str) -> Version:
     return (major, minor, patch[0] if patch else 0)
 
 
+# The feature releases the version tables here cover (3.1 brought async views).
+KNOWN_RELEASES: tuple[tuple[int, int], ...] = ((3, 0), (3, 1), (3, 2), (4, 0), (4, 1), (4, 2), (5, 0), (5, 1), (5, 2), (6, 0), (6, 1))
+
+
+def parse_target(text: str) -> Version:
+    """A target version given by the user: one of KNOWN_RELEASES (a patch level is kept)."""
+    version = parse_version(text)
+    if version[:2] not in KNOWN_RELEASES:
+        first, last = KNOWN_RELEASES[0], KNOWN_RELEASES[-1]
+        raise ValueError(f"unknown Django version {text.strip()!r} (known: {first[0]}.{first[1]} to {last[0]}.{last[1]})")
+    return version
+
+
 def format_version(version: Version) -> str:
     return ".".join(str(p) for p in (version if version[2] else version[:2]))
 

@@ -40,6 +40,9 @@ class Options:
     unsafe_fixes: bool = False
     diff: bool = False
     reach: Version | None = None  # the newest Django the project runs on (None: the target)
+    # Standard input, linted as `paths[0]` (which need not exist): nothing is written, the cache
+    # is not used, and a fix ends in Report.changes.
+    stdin: bytes | None = None
 
 
 @dataclass
@@ -90,8 +93,15 @@ class Run:
                 gc.enable()
 
     def _execute(self) -> Report:
-        files = discover(self.options.paths, self.config)
-        self._read(files)
+        if self.options.stdin is not None:
+            files = [os.path.abspath(self.options.paths[0])]
+            try:
+                self.sources[files[0]] = SourceFile.from_bytes(files[0], self.options.stdin)
+            except UnreadableSource as error:
+                self._unreadable(files[0], str(error))
+        else:
+            files = discover(self.options.paths, self.config)
+            self._read(files)
         facts = self._facts(files)
         settings = LintSettings(self.options.target, self.options.enabled, self.config.twins, self.options.reach)
         # Rules and workers are imported only by a run that has files to check.
@@ -270,10 +280,10 @@ class Run:
         """Write what the checker fixed (unless only showing a diff); the findings to report."""
         if outcome.fixed_text is None:
             return outcome.diagnostics
-        if self.options.diff:
+        if self.options.diff or self.options.stdin is not None:
             self.report.changes[source.path] = (source.text, outcome.fixed_text)
             self.report.fixes_applied += outcome.applied
-            return outcome.diagnostics
+            return outcome.remaining if self.options.stdin is not None and not self.options.diff else outcome.diagnostics
         try:
             write_atomic(source.path, source.to_bytes(outcome.fixed_text), self.read_hashes.get(source.path))
         except (OSError, UnicodeEncodeError) as error:
