@@ -49,6 +49,22 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     check.add_argument("--output-format", choices=FORMATS, default="full", help="default: full (colour only on a terminal)")
     check.add_argument("--statistics", action="store_true", help="print the number of findings per rule instead of each finding")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings remain")
+    check.add_argument(
+        "--exit-non-zero-on-fix", action="store_true", help="exit 1 when a fix was applied, even if nothing is left"
+    )
+    check.add_argument("--show-fixes", action="store_true", help="with --fix: list the fixes applied, per file and rule")
+    check.add_argument(
+        "--add-noqa", action="store_true", help="add `# noqa: ASLnnn` to each line with a finding (adopting on a large codebase)"
+    )
+    check.add_argument("-q", "--quiet", action="store_true", help="print the findings only, no summary")
+    check.add_argument("--silent", action="store_true", help="print nothing; the exit code says")
+    check.add_argument("-o", "--output-file", metavar="FILE", help="write the report to FILE instead of standard output")
+    check.add_argument("--exclude", type=_codes, metavar="GLOBS", help="paths to leave out (replaces the configured exclude)")
+    check.add_argument("--extend-exclude", type=_codes, default=[], metavar="GLOBS", help="paths to leave out besides `exclude`")
+    check.add_argument(
+        "--per-file-ignores", action="append", default=[], metavar="GLOB:CODES",
+        help="codes to ignore in matching files, e.g. `tests/*:ASL101,ASL102` (repeatable)",
+    )
     check.add_argument("--config", metavar="PYPROJECT", help="read [tool.async-lint] from this file")
     check.add_argument(
         "--stdin-filename", metavar="PATH",
@@ -68,8 +84,10 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     clean.add_argument("--config", metavar="PYPROJECT", help="the pyproject.toml whose folder is the project root")
 
     rule = commands.add_parser("rule", help="print a rule's documentation")
-    rule.add_argument("code")
-    commands.add_parser("rules", help="list every rule")
+    rule.add_argument("code", nargs="?")
+    rule.add_argument("--all", action="store_true", help="every rule's documentation")
+    rules = commands.add_parser("rules", help="list every rule")
+    rules.add_argument("--output-format", choices=("text", "json"), default="text")
     twins = commands.add_parser(
         "twins", help="list sync/async twin pairs; with --check, exit 1 when any diverge (ASL501)"
     )
@@ -105,9 +123,9 @@ def main(argv: list[str] | None = None) -> int:
             stream.reconfigure(errors="backslashreplace")
     try:
         if args.command == "rule":
-            return _print_rule(args.code)
+            return _print_rule(args.code, args.all)
         if args.command == "rules":
-            return _print_rules()
+            return _print_rules(args.output_format)
         if args.command == "twins":
             from . import twins_cli
 
@@ -160,6 +178,12 @@ def _check(args: argparse.Namespace) -> int:
         stdin = sys.stdin.buffer.read()
     elif args.stdin_filename:
         return _error("--stdin-filename needs `-` as the path to check")
+    if args.add_noqa and (args.fix or args.diff or stdin is not None):
+        return _error("--add-noqa cannot be combined with --fix, --diff or standard input")
+    try:
+        per_file_ignores = tuple(_per_file_ignore(value) for value in args.per_file_ignores)
+    except ValueError as error:
+        return _error(str(error))
     overrides = Overrides(
         config_file=args.config,
         target_version=args.target_version,
@@ -167,6 +191,9 @@ def _check(args: argparse.Namespace) -> int:
         extend_select=tuple(args.extend_select),
         ignore=tuple(args.ignore),
         respect_gitignore=args.respect_gitignore,
+        exclude=tuple(args.exclude) if args.exclude is not None else None,
+        extend_exclude=tuple(args.extend_exclude),
+        per_file_ignores=per_file_ignores,
     )
     # A buffer's file need not exist yet: its folder (or the nearest that exists) finds the config.
     config_paths = [_existing(p) for p in args.paths] if stdin is not None else args.paths
@@ -174,7 +201,7 @@ def _check(args: argparse.Namespace) -> int:
         project = Project.load(config_paths, overrides)
     except SetupError as error:
         return _error(str(error))
-    config, target_origin = project.config, project.target_origin
+    config = project.config
     options = Options(
         paths=args.paths,
         target=project.target,
@@ -201,6 +228,29 @@ def _check(args: argparse.Namespace) -> int:
             "Install async-lint into the project's Python.",
             file=sys.stderr,
         )
+    if args.add_noqa:
+        return _add_noqa(report)
+    opened = None
+    try:
+        if args.silent:
+            opened = open(os.devnull, "w")
+        elif args.output_file:
+            opened = open(args.output_file, "w", encoding="utf-8")
+    except OSError as error:
+        return _error(f"cannot write {args.output_file}: {error.strerror or error}")
+    printing_to = sys.stdout
+    sys.stdout = opened or printing_to
+    try:
+        return _report(args, report, project, stdin)
+    finally:
+        sys.stdout = printing_to
+        if opened is not None:
+            opened.close()
+
+
+def _report(args: argparse.Namespace, report, project: Project, stdin: bytes | None) -> int:
+    config, target_origin = project.config, project.target_origin
+    summary = not (args.quiet or args.silent)
     if report.files_checked == 0:
         # As ruff does: an empty run is not a clean bill of health.
         hint = " (.gitignore files exclude them? see --no-respect-gitignore)" if config.respect_gitignore else ""
@@ -229,7 +279,7 @@ def _check(args: argparse.Namespace) -> int:
         text = render(report, args.unsafe_fixes)
         if text:
             print(text)
-        if output_format != "json":
+        if output_format != "json" and summary:
             for line in summary_lines(report.diagnostics, report.fixes_applied, args.unsafe_fixes):
                 print(line)
     elif output_format in MACHINE_FORMATS:
@@ -251,16 +301,73 @@ def _check(args: argparse.Namespace) -> int:
             text = concise.render(report, args.unsafe_fixes)
             if text:
                 print(text)
-        for line in summary_lines(report.diagnostics, report.fixes_applied, args.unsafe_fixes):
-            print(line)
-        if output_format == "full" and report.diagnostics:
+        if args.show_fixes and report.fixed:
+            _print_fixes(report)
+        if summary:
+            for line in summary_lines(report.diagnostics, report.fixes_applied, args.unsafe_fixes):
+                print(line)
+        if output_format == "full" and report.diagnostics and summary:
             print(f"Target Django {format_version(project.target)} ({target_origin}).")
+    if args.exit_non_zero_on_fix and report.fixes_applied:
+        return 1
     return 1 if report.diagnostics and not args.exit_zero else 0
+
+
+def _print_fixes(report) -> None:
+    """ruff's `--show-fixes`: what was fixed, per file and rule."""
+    from .rules import RULES
+
+    total = sum(sum(codes.values()) for codes in report.fixed.values())
+    print(f"Fixed {total} error{'s' * (total != 1)}:")
+    for path, codes in sorted(report.fixed.items()):
+        print(f"- {display_path(path)}:")
+        for code, count in sorted(codes.items()):
+            rule = RULES.get(code)
+            print(f"    {count} × {code} ({rule.name if rule else code})")
+
+
+def _add_noqa(report) -> int:
+    from .add_noqa import with_noqa
+    from .runner import write_atomic
+
+    by_path: dict[str, list] = {}
+    for diagnostic in report.diagnostics:
+        if not diagnostic.code.startswith("ASL9"):  # the tool's own: unparseable, unreadable
+            by_path.setdefault(diagnostic.path, []).append(diagnostic)
+    added = skipped = 0
+    for path, diagnostics in sorted(by_path.items()):
+        source = report.sources[path]
+        text, lines, left = with_noqa(source, diagnostics)
+        skipped += left
+        if lines:
+            try:
+                write_atomic(path, source.to_bytes(text))
+            except (OSError, UnicodeEncodeError) as error:
+                print(f"async-lint: warning: cannot write {display_path(path)}: {getattr(error, 'strerror', None) or error}", file=sys.stderr)
+                continue
+            added += lines
+    print(f"Added {added} noqa directive{'s' * (added != 1)}.")
+    if skipped:
+        print(
+            f"async-lint: warning: {skipped} finding line{'s' * (skipped != 1)} end inside a string or a backslash "
+            "continuation and got no noqa",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _per_file_ignore(value: str) -> tuple[str, tuple[str, ...]]:
+    pattern, colon, codes = value.rpartition(":")
+    if not colon or not pattern or not _codes(codes):
+        raise ValueError(f"--per-file-ignores expects GLOB:CODES (e.g. `tests/*:ASL101`), got {value!r}")
+    return pattern, tuple(_codes(codes))
 
 
 # Formats for programs: exactly the document, no summary lines.
 # Output modules, imported by the run that prints them.
-MACHINE_FORMATS = {"json": "json", "github": "github", "sarif": "sarif", "gitlab": "gitlab"}
+MACHINE_FORMATS = {
+    "json": "json", "json-lines": "json_lines", "junit": "junit", "github": "github", "sarif": "sarif", "gitlab": "gitlab",
+}
 # A run over fewer files is over before a bar would be worth drawing.
 PROGRESS_MIN_FILES = 50
 
@@ -313,21 +420,37 @@ def _lines(text: str) -> list[str]:
     return io.StringIO(text, newline="\n").readlines()
 
 
-def _print_rule(code: str) -> int:
+def _print_rule(code: str | None, every: bool) -> int:
+    from .docs import rule_markdown
     from .rules import RULES
 
+    if every:
+        print("\n\n".join(rule_markdown(rule) for rule in RULES.values()))
+        return 0
+    if code is None:
+        return _error("name a rule (`async-lint rule ASL101`) or give --all")
     rule = RULES.get(code.upper())
     if rule is None:
         return _error(f"unknown rule `{code}` (see `async-lint rules`)")
-    from .docs import rule_markdown
-
     print(rule_markdown(rule))
     return 0
 
 
-def _print_rules() -> int:
+def _print_rules(output_format: str = "text") -> int:
     from .rules import RULES
 
+    if output_format == "json":
+        import json
+
+        rows = [
+            {
+                "code": code, "name": rule.name, "family": rule.family(), "fix": _fix_safety(rule),
+                "default_enabled": rule.default_enabled, "url": rule.url(),
+            }
+            for code, rule in RULES.items()
+        ]
+        print(json.dumps(rows, indent=2))
+        return 0
     print(f"{'code':<6}  family  {'fix':<11}  name")
     for code, rule in RULES.items():
         default = "" if rule.default_enabled else " (off by default)"

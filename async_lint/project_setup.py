@@ -40,6 +40,9 @@ class Overrides:
     extend_select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     respect_gitignore: bool | None = None
+    exclude: tuple[str, ...] | None = None  # replaces the configured `exclude`
+    extend_exclude: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (glob, codes), added
 
 
 @dataclass
@@ -60,6 +63,11 @@ class Project:
             raise SetupError(str(error)) from None
         if overrides.respect_gitignore is not None:
             config.respect_gitignore = overrides.respect_gitignore
+        if overrides.exclude is not None:
+            config.exclude = list(overrides.exclude)
+        config.extend_exclude = [*config.extend_exclude, *overrides.extend_exclude]
+        for pattern, codes in overrides.per_file_ignores:
+            config.per_file_ignores[pattern] = [*config.per_file_ignores.get(pattern, []), *codes]
         try:
             found = detect_target_range(config, overrides.target_version)
         except ValueError as error:

@@ -9,6 +9,7 @@ import hashlib
 import os
 import stat
 import tempfile
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
@@ -52,6 +53,7 @@ class Report:
     changes: dict[str, tuple[str, str]] = field(default_factory=dict)  # path → (before, after)
     fixes_applied: int = 0
     files_checked: int = 0
+    fixed: dict[str, Counter] = field(default_factory=dict)  # path → the codes fixed there
 
 
 class Run:
@@ -292,6 +294,7 @@ class Run:
             failure = Diagnostic(FIX_FAILED, f"Cannot write the fixed file: {why}{left}", source.path, 0, 0)
             return [failure, *outcome.diagnostics]
         self.sources[source.path] = SourceFile(source.path, outcome.fixed_text, source.encoding)
+        self.report.fixed[source.path] = Counter(d.code for d in outcome.diagnostics) - Counter(d.code for d in outcome.remaining)
         self.report.changes[source.path] = (source.text, outcome.fixed_text)
         self.report.fixes_applied += outcome.applied
         return outcome.remaining

@@ -4,9 +4,11 @@ for a mistyped command, an unknown option, an unknown Django version or a bad AS
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
+from xml.etree import ElementTree
 
 from .test_cli import VIEWS, VIEWS_SAFE_FIXED, environment, run, write
 
@@ -88,3 +90,64 @@ def test_the_python_version_warning_only_when_a_file_did_not_parse(project):
     assert "requires Python" not in run(project, "check").err
     write(project / "library" / "broken.py", "async def f(:\n")
     assert "requires Python >=3.99" in run(project, "check").err
+
+
+# -- adopting, reporting -------------------------------------------------------------------------
+
+
+def test_add_noqa_makes_a_baseline_merging_codes_and_sparing_strings(project):
+    views = project / "library" / "views.py"
+    write(
+        views,
+        VIEWS.replace("return Book.objects.get(pk=pk)", "return Book.objects.get(pk=pk)  # noqa: ASL999")
+        + '\n\nasync def titled(pk):\n    return Book.objects.get(pk=pk).title + """a\n"""\n',
+    )
+    result = run(project, "check", "--add-noqa")
+    assert result.code == 0 and "Added 2 noqa directives." in result.out
+    assert "1 finding line end inside a string" in result.err
+    text = views.read_text()
+    assert "return Book.objects.get(pk=pk)  # noqa: ASL101, ASL999\n" in text
+    assert "return len(Book.objects.filter(published=True))  # noqa: ASL103\n" in text
+    assert '    return Book.objects.get(pk=pk).title + """a\n"""\n' in text  # untouched
+    assert "Added 0 noqa directives." in run(project, "check", "--add-noqa").out
+    assert run(project, "check", "--output-format", "concise").codes() == ["ASL101"]  # the one in the string's line
+
+
+def test_quiet_silent_and_output_file(project):
+    quiet = run(project, "check", "-q", "--output-format", "concise")
+    assert quiet.code == 1 and quiet.out.count("\n") == 2 and "Found" not in quiet.out
+    silent = run(project, "check", "--silent")
+    assert (silent.code, silent.out) == (1, "")
+    result = run(project, "check", "-o", "report.jsonl", "--output-format", "json-lines")
+    assert result.code == 1 and result.out == ""
+    rows = [json.loads(line) for line in (project / "report.jsonl").read_text().splitlines()]
+    assert [r["code"] for r in rows] == ["ASL101", "ASL103"]
+
+
+def test_junit_reports_a_failed_case_per_finding(project):
+    suites = ElementTree.fromstring(run(project, "check", "--output-format", "junit").out.split("\n", 1)[1])
+    cases = suites.findall("./testsuite/testcase")
+    assert [c.get("name") for c in cases] == ["org.async-lint.ASL101", "org.async-lint.ASL103"]
+    assert all(c.find("failure") is not None for c in cases)
+
+
+def test_show_fixes_and_exit_non_zero_on_fix(project):
+    result = run(project, "check", "--fix", "--show-fixes", "--exit-non-zero-on-fix", "--output-format", "concise", "--ignore", "ASL103")
+    assert result.code == 1  # a fix was applied, nothing is left
+    assert "Fixed 1 error:\n- library/views.py:\n    1 × ASL101 (sync-queryset-method)" in result.out
+    assert run(project, "check", "--exit-non-zero-on-fix", "--ignore", "ASL103").code == 0
+
+
+def test_exclude_and_per_file_ignores_on_the_command_line(project):
+    assert run(project, "check", "--exclude", "library/views.py").code == 0
+    assert run(project, "check", "--extend-exclude", "library/views.py").code == 0
+    result = run(project, "check", "--per-file-ignores", "library/*:ASL101", "--output-format", "concise")
+    assert result.codes() == ["ASL103"]
+    assert "GLOB:CODES" in run(project, "check", "--per-file-ignores", "ASL101").err
+
+
+def test_every_rules_documentation_and_the_rule_list_as_json(project):
+    everything = run(project, "rule", "--all").out
+    assert "## ASL101 (sync-queryset-method)" in everything and "## ASL605" in everything
+    rows = json.loads(run(project, "rules", "--output-format", "json").out)
+    assert {"code": "ASL101", "name": "sync-queryset-method"}.items() <= rows[0].items()

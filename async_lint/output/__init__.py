@@ -9,7 +9,7 @@ from ..diagnostics import Applicability, Diagnostic
 from ..fixes import applicable
 from ..source import SourceFile
 
-FORMATS = ("full", "concise", "json", "github", "sarif", "gitlab")
+FORMATS = ("full", "concise", "json", "json-lines", "junit", "github", "sarif", "gitlab")
 
 
 def display_path(path: str) -> str:
