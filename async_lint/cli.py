@@ -65,7 +65,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
         "--per-file-ignores", action="append", default=[], metavar="GLOB:CODES",
         help="codes to ignore in matching files, e.g. `tests/*:ASL101,ASL102` (repeatable)",
     )
-    check.add_argument("--config", metavar="PYPROJECT", help="read [tool.async-lint] from this file")
+    check.add_argument("--config", metavar="FILE", help="read the settings from this file ([tool.async-lint], or async-lint.toml's top-level keys)")
     check.add_argument(
         "--stdin-filename", metavar="PATH",
         help="with `-` as the path: lint standard input as this file (its config, target and project apply)",
@@ -81,7 +81,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
 
     clean = commands.add_parser("clean", help=f"remove the cache ({CACHE_DIR}/ in the project root)")
     clean.add_argument("paths", nargs="*", default=["."], help="a path in the project (default: .)")
-    clean.add_argument("--config", metavar="PYPROJECT", help="the pyproject.toml whose folder is the project root")
+    clean.add_argument("--config", metavar="FILE", help="the settings file (the project root is still the paths' own)")
 
     rule = commands.add_parser("rule", help="print a rule's documentation")
     rule.add_argument("code", nargs="?")
@@ -94,7 +94,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     twins.add_argument("paths", nargs="*", default=["."], help="files or folders (default: .)")
     twins.add_argument("--check", action="store_true", help="print diverging pairs with a diff; exit 1 if any")
     twins.add_argument("--diff", action="store_true", help="also print the diff of every diverging pair when listing")
-    twins.add_argument("--config", metavar="PYPROJECT", help="read [tool.async-lint] from this file")
+    twins.add_argument("--config", metavar="FILE", help="read the settings from this file ([tool.async-lint], or async-lint.toml's top-level keys)")
     return parser, commands.choices
 
 

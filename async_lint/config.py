@@ -88,10 +88,18 @@ def glob_match(path: str, pattern: str) -> bool:
     )
 
 
+STANDALONE_CONFIGS = (".async-lint.toml", "async-lint.toml")
+
+
 def find_pyproject(start: Path) -> Path | None:
-    """The nearest pyproject.toml with a `[tool.async-lint]` table, else the nearest one."""
+    """The nearest configuration, as ruff finds its own: in each folder from `start` up, a
+    `.async-lint.toml` or `async-lint.toml` (top-level keys), else a pyproject.toml with a
+    `[tool.async-lint]` table; without any, the nearest pyproject.toml."""
     nearest = None
     for directory in (start, *start.parents):
+        for name in STANDALONE_CONFIGS:
+            if (directory / name).is_file():
+                return directory / name
         candidate = directory / "pyproject.toml"
         if candidate.is_file():
             nearest = nearest or candidate
@@ -149,29 +157,60 @@ def _project_beside(directory: Path, start: Path) -> bool:
 
 
 def load_config(paths: list[str], config_file: str | None = None) -> Config:
+    """The configuration of the project the paths are in.  `config_file` (`--config`) only
+    says where the settings are: the project root (whose files the model index reads, where
+    the cache is kept, whose pyproject.toml names the Django and Python versions) stays the one
+    the paths are in."""
+    # Absolute but not resolved: the root must be spelled as the files found under it are,
+    # also through a symlink, for relative patterns and the project index to apply.
+    existing = [Path(os.path.abspath(p)) for p in paths if os.path.exists(p)] or [Path.cwd()]
+    start = Path(os.path.commonpath([str(p if p.is_dir() else p.parent) for p in existing]))
+    found = find_pyproject(start)
+    root = Path(os.path.abspath(found.parent)) if found is not None else project_root(start)
     if config_file is not None:
-        pyproject = Path(config_file)
-        if not pyproject.is_file():
+        settings_file = Path(config_file)
+        if not settings_file.is_file():
             raise ConfigError(f"config file not found: {config_file}")
     else:
-        # Absolute but not resolved: the root must be spelled as the files found under it are,
-        # also through a symlink, for relative patterns and the project index to apply.
-        existing = [Path(os.path.abspath(p)) for p in paths if os.path.exists(p)] or [Path.cwd()]
-        start = Path(os.path.commonpath([str(p if p.is_dir() else p.parent) for p in existing]))
-        pyproject = find_pyproject(start)
-    if pyproject is None:
-        return Config(root=project_root(start))
-    try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        raise ConfigError(f"{pyproject}: cannot read: {error}") from None
-    config = Config(root=Path(os.path.abspath(pyproject.parent)), path=pyproject, pyproject=data)
-    table = data.get("tool", {}).get("async-lint", {})
-    if not isinstance(table, dict):
-        raise ConfigError(f"{pyproject}: [tool.async-lint] must be a table")
+        settings_file = found
+    if settings_file is None:
+        return Config(root=root)
+    data = _read_toml(settings_file)
+    project_file = root / "pyproject.toml"
+    pyproject = data if settings_file.name == "pyproject.toml" else _read_toml(project_file) if project_file.is_file() else {}
+    config = Config(root=root, path=settings_file, pyproject=pyproject)
+    table = _settings_table(settings_file, data, explicit=config_file is not None)
     for key, value in table.items():
-        _apply(config, pyproject, key, value)
+        _apply(config, settings_file, key, value)
     return config
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise ConfigError(f"{path}: cannot read: {error}") from None
+
+
+def _settings_table(path: Path, data: dict, *, explicit: bool) -> dict:
+    """async-lint's settings in a file: its `[tool.async-lint]` table, or, in a file other than
+    pyproject.toml (`async-lint.toml`), its top-level keys."""
+    tool = data.get("tool", {})
+    if isinstance(tool, dict) and "async-lint" in tool:
+        table = tool["async-lint"]
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: [tool.async-lint] must be a table")
+        return table
+    if path.name != "pyproject.toml":
+        table = {k: v for k, v in data.items() if k != "tool"}
+        if table or not explicit:
+            return table
+    if explicit:
+        raise ConfigError(
+            f"{path} has no async-lint settings: expected a [tool.async-lint] table"
+            + ("" if path.name == "pyproject.toml" else ", or top-level keys as in async-lint.toml")
+        )
+    return {}
 
 
 def _apply(config: Config, pyproject: Path, key: str, value: object) -> None:

@@ -151,3 +151,30 @@ def test_every_rules_documentation_and_the_rule_list_as_json(project):
     assert "## ASL101 (sync-queryset-method)" in everything and "## ASL605" in everything
     rows = json.loads(run(project, "rules", "--output-format", "json").out)
     assert {"code": "ASL101", "name": "sync-queryset-method"}.items() <= rows[0].items()
+
+
+# -- configuration files -------------------------------------------------------------------------
+
+
+def test_config_from_elsewhere_keeps_the_project_root(project, tmp_path_factory):
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    write(elsewhere / "lint.toml", 'ignore = ["ASL103"]\n')
+    result = run(project, "check", "--config", str(elsewhere / "lint.toml"), "--output-format", "concise")
+    # The project's models are still indexed (ASL101 needs them) and its cache is its own.
+    assert result.codes() == ["ASL101"]
+    assert (project / ".async_lint_cache").is_dir() and not (elsewhere / ".async_lint_cache").exists()
+
+
+def test_async_lint_toml_with_top_level_keys_is_found_like_ruff_toml(project):
+    write(project / "async-lint.toml", 'ignore = ["ASL101"]\ntarget-version = "5.2"\n')
+    assert run(project, "check", "--output-format", "concise").codes() == ["ASL103"]
+    write(project / ".async-lint.toml", 'ignore = ["ASL103"]\n')  # the dotted name comes first
+    assert run(project, "check", "--output-format", "concise").codes() == ["ASL101"]
+
+
+def test_a_config_file_without_async_lint_settings_is_an_error(project):
+    write(project / "other" / "pyproject.toml", '[tool.ruff]\nline-length = 100\n')
+    result = run(project, "check", "--config", "other/pyproject.toml")
+    assert result.code == 2 and "has no async-lint settings" in result.err
+    write(project / "empty.toml", "")
+    assert "has no async-lint settings" in run(project, "check", "--config", "empty.toml").err
