@@ -98,7 +98,9 @@ class Dispatch:
             for node_type in rule.node_types:
                 table[node_type].append(rule)
             if rule.node_types:
-                self.required_texts.update(rule.requires_text)
+                # Event-loop rules see only async code: a file without `async` has none for them
+                # (their own needles narrow nothing further here).
+                self.required_texts.update(rule.requires_text if rule.looks_at != EVENT_LOOP else ("async",))
         # What makes a sync helper unsafe to call from async code (ASL117): the event-loop
         # hazards of the rules on by default (enabled here or not; opt-in rules such as ASL203
         # guess, and a guess must not become a default finding).
@@ -318,7 +320,7 @@ def lint_source(
     module, is_package = module_name_for(source.path)
     if functions is None:
         functions = ProjectFunctions(index, {}, lambda path: None, lambda source: None, helper_hazards(settings.target, dispatch))
-    file = FileModel(tree, module, is_package, index, functions)
+    file = FileModel(tree, module, is_package, index, functions, source.text)
     functions.add_file(source, file)
     ctx = Context(source, file, settings.target, None, (), functions, settings.twins, settings.reach)
     module_rules = dispatch.module_rules_for(source.text)

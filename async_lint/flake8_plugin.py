@@ -66,6 +66,7 @@ class Plugin:
     version = __version__
 
     # Set from flake8's options (once per process, before any file).
+    active = True  # False when flake8's selection names no ASL code: then the plugin does nothing
     target_version: str | None = None
     explicitly_selected: frozenset[str] = frozenset()
     paths: tuple[str, ...] = ()
@@ -92,12 +93,17 @@ class Plugin:
 
     @classmethod
     def parse_options(cls, options) -> None:
+        cls.active = _asl_selected(options)
+        cls._projects.clear()
+        cls._by_folder.clear()
+        if not cls.active:
+            return  # `flake8 --select E,W,F`: no index, no configuration read, nothing checked
         cls.target_version = options.async_lint_target_version
         if cls.target_version:
-            from .django_api import parse_version
+            from .django_api import parse_target
 
             try:
-                parse_version(cls.target_version)
+                parse_target(cls.target_version)
             except ValueError as error:
                 raise SystemExit(f"flake8: --async-lint-target-version: {error}") from None
         named = [*(options.select or ()), *(getattr(options, "extend_select", None) or ())]
@@ -105,18 +111,16 @@ class Plugin:
             c.upper() for c in named if c.upper() in OFF_BY_DEFAULT
         )
         cls.paths = tuple(p for p in (options.filenames or ()) if p != "-" and os.path.exists(p))
-        cls._projects.clear()
-        cls._by_folder.clear()
-        if cls.paths:
-            # Built now, in flake8's main process, the project is inherited by the workers
-            # flake8 forks for --jobs rather than built again in each of them.
-            try:
-                cls._project(os.path.abspath(cls.paths[0]))
-            except AsyncLintConfigError:
-                pass  # reported for the first file checked, as flake8 reports a plugin's failure
+        # Built now, in flake8's main process, the project is inherited by the workers flake8
+        # forks for --jobs rather than built again in each of them; and a configuration error
+        # is one line, here, rather than a traceback from every worker.
+        try:
+            cls._project(os.path.abspath(cls.paths[0]) if cls.paths else os.path.join(os.getcwd(), "-"))
+        except AsyncLintConfigError as error:
+            raise SystemExit(f"flake8: async-lint: {error}") from None
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
-        if not isinstance(self.tree, ast.Module):
+        if not self.active or not isinstance(self.tree, ast.Module):
             return
         path = os.path.abspath(self.filename)
         loaded = self._project(path)
@@ -173,3 +177,16 @@ class Plugin:
             unignored = replace(config, respect_gitignore=False)
             files.update(discover(given, unignored))
         return ProjectModel.of_files(files, config.twins.patterns)
+
+
+def _asl_selected(options) -> bool:
+    """Whether flake8's selection can report an ASL code: `--select`/`--extend-select` entries
+    are prefixes (`A`, `ASL`, `ASL1`, `ASL101`); without `--select`, flake8 selects every
+    plugin's own code (ASL) as well as its defaults."""
+    select = getattr(options, "select", None)
+    selectors = [*(getattr(options, "extend_select", None) or ())]
+    if select is None:
+        selectors += [*(getattr(options, "extended_default_select", None) or ("ASL",))]
+    else:
+        selectors += select
+    return any(s.upper().startswith("ASL") or "ASL".startswith(s.upper()) for s in selectors if s)

@@ -195,7 +195,7 @@ class ProjectFunctions:
             tree = self._parse(source) if source is not None else None
             if tree is not None:
                 module, is_package = module_name_for(path)
-                file = FileModel(tree, module, is_package, self.index, self)
+                file = FileModel(tree, module, is_package, self.index, self, source.text)
                 self._files[path] = (source, file)
                 self._paths[id(file)] = path
         return self._files[path]

@@ -10,6 +10,7 @@ annotations, and local variables bound once to such values.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Iterator
@@ -443,6 +444,9 @@ def assigned_once(name: str, body: list[ast.stmt]) -> ast.expr | None:
     return values[0] if len(values) == 1 else None
 
 
+_INDENTED_IMPORT = re.compile(r"^[ \t]+(?:from[ \t]+[\w.]+[ \t]+)?import[ \t]", re.MULTILINE)
+
+
 def iter_scope_nodes(body: list[ast.stmt]) -> Iterator[ast.AST]:
     """Every node of a function body that runs in that function's frame: nested functions,
     lambdas and classes are yielded but not entered."""
@@ -461,9 +465,11 @@ def iter_scope_nodes(body: list[ast.stmt]) -> Iterator[ast.AST]:
 class FileModel:
     def __init__(
         self, tree: ast.Module, module: str, is_package: bool, index: ProjectIndex,
-        functions: "ProjectFunctions | None" = None,
+        functions: "ProjectFunctions | None" = None, text: str | None = None,
     ):
         self.tree = tree
+        # The source, when known: lets a lookup that needs a walk skip it when the text says no.
+        self.text = text
         self.module = module
         self.is_package = is_package
         self.index = index
@@ -719,10 +725,16 @@ class FileModel:
         """Names imported inside functions (`from asgiref.sync import markcoroutinefunction` in
         `__init__`), where every such import of the name agrees and nothing at module level
         binds it: rules that resolve a name without its scope read them too."""
+        if self.text is not None and not _INDENTED_IMPORT.search(self.text):
+            return {}  # every import starts a line: none is inside a function
         found: dict[str, str | None] = {}
+        # One walk: the imports that are not the module's own nor a class body's are in functions.
+        outside = [*iter_scope_nodes(self.tree.body)]
+        outside += [n for c in outside if isinstance(c, ast.ClassDef) for n in iter_scope_nodes(c.body)]
+        not_in_functions = {id(n) for n in outside if isinstance(n, (ast.Import, ast.ImportFrom))}
         for node in ast.walk(self.tree):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                for name, qualname in _imports_in(node, self.module, self.is_package):
+            if isinstance(node, (ast.Import, ast.ImportFrom)) and id(node) not in not_in_functions:
+                for name, qualname in names_bound(node, self.module, self.is_package):
                     found[name] = qualname if found.get(name, qualname) == qualname else None
         taken = set(self.imports) | set(self.module_functions) | set(self.module_classes)
         return {n: q for n, q in found.items() if q is not None and n not in taken}

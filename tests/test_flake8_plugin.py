@@ -201,3 +201,20 @@ def test_flake8_workers_share_one_index(fixture_project, tmp_path):
     assert process.returncode == 1, process.stderr
     assert len(process.stdout.splitlines()) > 100  # the workers did report
     assert len(log.read_text().splitlines()) == 1  # built once, by flake8's main process
+
+
+def _flake8_raw(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "flake8", *args, "."], cwd=cwd, capture_output=True, text=True, env=environment(), timeout=120
+    )
+
+
+def test_a_config_error_is_one_line_and_only_when_asl_is_selected(project):
+    write(project / "pyproject.toml", '[tool.async-lint]\nselekt = ["ASL"]\n')
+    # Not selected: the plugin does nothing, so async-lint's configuration is not even read.
+    unselected = _flake8_raw(project, "--select", "E,W,F")
+    assert "async-lint" not in unselected.stderr and "Traceback" not in unselected.stderr
+    selected = _flake8_raw(project, "--select", "ASL")
+    assert selected.returncode != 0
+    lines = selected.stderr.strip().splitlines()
+    assert len(lines) == 1 and "selekt" in lines[0] and "pyproject.toml" in lines[0], selected.stderr

@@ -43,6 +43,10 @@ class Rendering:
 def rendering(call: ast.Call, ctx) -> Rendering | None:
     """The template `call` renders and what it reads, or None: not a render call, or the
     template is not the project's (or cannot be read)."""
+    func = call.func
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+    if name not in ("render", "render_to_string"):
+        return None  # most calls: decided without resolving a name
     key = ("rendering", call)
     if key not in ctx.file.memo:
         ctx.file.memo[key] = _rendering(call, ctx)

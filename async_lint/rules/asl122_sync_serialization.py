@@ -109,7 +109,8 @@ class SyncSerialization(Rule):
         if isinstance(node, ast.Attribute):
             yield from self._data(node, ctx)
             return
-        if ctx.file.qualname_of(node.func) == _SERIALIZE:
+        called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+        if called == "serialize" and ctx.file.qualname_of(node.func) == _SERIALIZE:
             if len(node.args) > 1 and isinstance(ctx.infer(node.args[1]), QuerySet):
                 yield ctx.report(
                     self.code,
