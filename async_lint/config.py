@@ -91,7 +91,7 @@ def glob_match(path: str, pattern: str) -> bool:
 STANDALONE_CONFIGS = (".async-lint.toml", "async-lint.toml")
 
 
-def find_pyproject(start: Path) -> Path | None:
+def find_config(start: Path) -> Path | None:
     """The nearest configuration, as ruff finds its own: in each folder from `start` up, a
     `.async-lint.toml` or `async-lint.toml` (top-level keys), else a pyproject.toml with a
     `[tool.async-lint]` table; without any, the nearest pyproject.toml."""
@@ -165,7 +165,7 @@ def load_config(paths: list[str], config_file: str | None = None) -> Config:
     # also through a symlink, for relative patterns and the project index to apply.
     existing = [Path(os.path.abspath(p)) for p in paths if os.path.exists(p)] or [Path.cwd()]
     start = Path(os.path.commonpath([str(p if p.is_dir() else p.parent) for p in existing]))
-    found = find_pyproject(start)
+    found = find_config(start)
     root = Path(os.path.abspath(found.parent)) if found is not None else project_root(start)
     if config_file is not None:
         settings_file = Path(config_file)
