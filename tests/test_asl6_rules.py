@@ -86,7 +86,7 @@ def test_thread_local_reached_through_two_sync_helpers():
         """
     )
     [finding] = findings(code, {"ASL601"})
-    assert "run on the loop by the call at line 8" in finding.message
+    assert "called on the loop at line 8" in finding.message
 
 
 def test_thread_local_in_all_gets_an_unsafe_fix():

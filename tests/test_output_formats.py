@@ -18,6 +18,7 @@ from async_lint.rules import RULES
 from async_lint.runner import Report
 from async_lint.source import SourceFile
 
+from .helpers import findings
 from .test_cli import ROOT, VIEWS, environment, run, run_many, write
 
 # The official SARIF 2.1.0 schema (docs.oasis-open.org/sarif/sarif/v2.1.0), kept in the repository.
@@ -60,11 +61,11 @@ def test_github_format_is_one_workflow_command_per_finding(project):
 
 def test_github_format_escapes_messages_and_properties():
     source = SourceFile("odd,name:1.py", "x = 1\n")
-    diagnostic = Diagnostic("ASL101", "100% sure\r\nsecond line: yes, really", source.path, 0, 1)
+    diagnostic = Diagnostic("ASL101", "100% sure\rstill: yes, really", source.path, 0, 1)
     text = github.render(Report(diagnostics=[diagnostic], sources={source.path: source}), False)
     assert text == (
         "::error file=odd%2Cname%3A1.py,line=1,col=1,endLine=1,endColumn=2,"
-        "title=ASL101 (sync-queryset-method)::100%25 sure%0D%0Asecond line: yes, really"
+        "title=ASL101 (sync-queryset-method)::100%25 sure%0Dstill: yes, really"
     )
     assert github.escape_property("a%b,c:d\ne") == "a%25b%2Cc%3Ad%0Ae"
 
@@ -270,3 +271,21 @@ def test_a_terminal_sees_a_progress_bar_on_stderr(project):
     assert process.returncode == 1
     assert b"Checking" in err, err
     assert "Checking" not in out and "ASL101" in out
+
+
+def test_a_long_message_keeps_a_headline_and_the_rest_as_a_note():
+    """Issue 15: the first line of a message (what one-line formats show) fits 120 characters;
+    the cut falls before the advice, else before the explanation, never inside a code span or
+    parentheses; with no such place, at a word, the whole message becoming the note."""
+    advice = Diagnostic("ASL101", "`qs.get()` runs a query " + "x" * 80 + "; use `await qs.aget()`", "f.py", 0, 1)
+    assert advice.message.endswith("x") and advice.notes == ("use `await qs.aget()`",)
+    spans = Diagnostic("ASL101", "`a; b` " + "word " * 30, "f.py", 0, 1)
+    assert len(spans.message) <= 120 and spans.message.endswith("…") and spans.notes[0].startswith("`a; b`")
+    assert Diagnostic("ASL101", "short", "f.py", 0, 1).notes == ()
+
+
+def test_every_rule_example_has_a_headline_of_at_most_120_characters():
+    for code, rule in RULES.items():
+        for example in rule.INVALID:
+            for finding in findings(example.code, {code}, example.target_version):
+                assert len(finding.message) <= 120 and "\n" not in finding.message, (code, finding.message)

@@ -115,8 +115,8 @@ class TemplateEvaluatesQuerySet(Rule):
             yield ctx.report(
                 self.code,
                 value_node,
-                f"`{ctx.text(value_node)}` is a lazy QuerySet that the template evaluates on the event loop "
-                f"(`{key}` at {found.where(first)})",
+                f"the template evaluates the lazy QuerySet `{key}` on the event loop ({found.where(first)}); "
+                "collect its rows before rendering",
                 self._fix(ctx, found, key, value_node, value, reads),
             )
 

@@ -151,7 +151,7 @@ class SyncSerialization(Rule):
         if instance is None or not isinstance(ctx.infer(instance), QuerySet):
             return
         yield ctx.report(
-            self.code, node, f"`{ctx.text(node)}` evaluates the QuerySet it was given with the sync ORM on the event loop",
+            self.code, node, "`.data` evaluates the serializer's QuerySet with the sync ORM on the event loop",
             self._adrf_data(ctx, node, facts) or read_in_thread(ctx, node),
         )
 

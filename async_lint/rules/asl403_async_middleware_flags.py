@@ -118,7 +118,10 @@ class AsyncMiddlewareFlags(Rule):
                     "with `sync_capable = True` Django calls it synchronously on a sync handler chain (WSGI, or below a "
                     "sync-only middleware) and gets a coroutine back"
                 )
-            message = f"`{node.name}.__call__` is `async def` but {why}; declare `sync_capable = False` and `async_capable = True`"
+            message = (
+                f"`{node.name}.__call__` is `async def`, but its flags do not let Django run it async: {why}; declare "
+                "`sync_capable = False` and `async_capable = True`"
+            )
             wanted, applicability, mark = {"sync_capable": False, "async_capable": True}, Applicability.SAFE, False
         elif middleware.acall is not None and not asynchronous and middleware.init is not None:
             message = (

@@ -77,7 +77,7 @@ class SyncAccessMixinOnAsyncView(Rule):
         yield ctx.report(
             self.code,
             next((b for b in node.bases if (ctx.file.qualname_of(b) or "").endswith(name)), node),
-            f"`{name}.dispatch()` is sync: on this async view it runs on the event loop and {ACCESS_MIXINS[mixin]}, "
+            f"`{name}.dispatch()` is sync and runs on the event loop of this async view: it {ACCESS_MIXINS[mixin]}, "
             "which loads the user there (SynchronousOnlyOperation for a logged-in user); check access in the async "
             "handler instead",
         )

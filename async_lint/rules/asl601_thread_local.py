@@ -211,7 +211,7 @@ class ThreadLocalRequestState(Rule):
         yield ctx.report(
             self.code,
             call,
-            f"`{cls.name}.{name}` is a `threading.local()` holding `.{evidence.attr}` and is used on the event loop "
+            f"`{cls.name}.{name}` is a `threading.local()` holding `.{evidence.attr}`, used on the event loop "
             f"(line {row}): requests served concurrently on one event loop share its thread, so they share this "
             "storage; use `asgiref.local.Local()`",
             fix,
@@ -307,7 +307,7 @@ class ThreadLocalRequestState(Rule):
         use, origin = (writes or on_loop)[0]
         row = ctx.source.row_col(ctx.source.start(use.node))[0]
         where = f"line {row}" if isinstance(origin, ast.AsyncFunctionDef) else (
-            f"line {row}, run on the loop by the call at line {ctx.source.row_col(ctx.source.start(origin))[0]}"
+            f"line {row}, called on the loop at line {ctx.source.row_col(ctx.source.start(origin))[0]}"
         )
         attribute = f"`.{evidence.attribute}`" if evidence.attribute else "request data"
         kind = "a `threading.local` subclass" if storage.subclass else "a `threading.local()`"
@@ -326,7 +326,7 @@ class ThreadLocalRequestState(Rule):
             if storage.subclass
             else "use `asgiref.local.Local()`"
         )
-        message = f"`{storage.name}` is {kind} holding {attribute} and is used on the event loop ({where}): {why}; {remedy}"
+        message = f"`{storage.name}` is {kind} holding {attribute}, used on the event loop ({where}): {why}; {remedy}"
         yield ctx.report(self.code, storage.call, message, None if storage.subclass else self._fix(storage, ctx))
 
     @staticmethod

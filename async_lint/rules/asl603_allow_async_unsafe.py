@@ -101,7 +101,7 @@ class AllowAsyncUnsafe(Rule):
     def _settings(self, tree: ast.Module, ctx):
         qualname = _Qualnames(tree, ctx)
         process = (
-            "turns off Django's async-safety check for the whole process (any non-empty value, even \"0\"): every "
+            "turns off Django's async-safety check for the whole process: any non-empty value, even \"0\"; every "
             "sync ORM call made in async code then blocks the event loop silently; call it with `sync_to_async` "
             "and keep the variable to tests"
         )
@@ -116,9 +116,9 @@ class AllowAsyncUnsafe(Rule):
                     if _is_variable(node.args[0]) and _sets(node.args[1]):
                         if func == PUTENV:
                             yield node, (
-                                f"`os.putenv` with `{VARIABLE}` leaves this process checked (it does not change "
-                                "`os.environ`) but turns Django's async-safety check off in every child process "
-                                "started afterwards; call the sync code with `sync_to_async` instead"
+                                f"`os.putenv` with `{VARIABLE}` turns Django's async-safety check off in child processes: "
+                                "this one stays checked (`os.environ` is unchanged), every process started afterwards is "
+                                "not; call the sync code with `sync_to_async` instead"
                             )
                         else:
                             yield node, f"setting `{VARIABLE}` {process}"

@@ -106,8 +106,8 @@ class PostBeforeBody(Rule):
         yield ctx.report(
             self.code,
             first,
-            f"before Django 4.2, `{ctx.text(first)}` read in async code before `{ctx.text(first.value)}.body` "
-            "raises `AssertionError: Cannot read more than the available bytes` under `AsyncClient` / "
+            f"`{ctx.text(first)}` read before `{ctx.text(first.value)}.body` in async code fails before Django 4.2: "
+            "`AssertionError: Cannot read more than the available bytes` under `AsyncClient` / "
             f"`AsyncRequestFactory` for multipart bodies (ticket #34063); read `{ctx.text(first.value)}.body` first",
             _touch_body_first(ctx, node, first),
         )
