@@ -21,7 +21,7 @@ from .runner import Options, Run
 
 SYNTAX_ERROR = "ASL901"
 
-SUBCOMMANDS = ("check", "clean", "rule", "rules", "twins")
+SUBCOMMANDS = ("check", "clean", "migrate", "rule", "rules", "twins")
 
 
 def _codes(value: str) -> list[str]:
@@ -83,6 +83,12 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     clean.add_argument("paths", nargs="*", default=["."], help="a path in the project (default: .)")
     clean.add_argument("--config", metavar="FILE", help="the settings file (the project root is still the paths' own)")
 
+    migrate = commands.add_parser("migrate", help="make sync functions async, with their Django calls (FILE::NAME)")
+    migrate.add_argument("targets", nargs="+", metavar="FILE::NAME", help="a function, or Class.method, of a file")
+    migrate.add_argument("--diff", action="store_true", help="print the changes as a unified diff; write nothing")
+    migrate.add_argument("--target-version", metavar="X.Y", help="Django version the async API is taken from")
+    migrate.add_argument("--config", metavar="FILE", help="the settings file (async-lint.toml or pyproject.toml)")
+
     rule = commands.add_parser("rule", help="print a rule's documentation")
     rule.add_argument("code", nargs="?")
     rule.add_argument("--all", action="store_true", help="every rule's documentation")
@@ -132,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
             return twins_cli.run(args)
         if args.command == "clean":
             return _clean(args)
+        if args.command == "migrate":
+            return _migrate(args)
         return _check(args)
     except KeyboardInterrupt:
         return 130
@@ -151,6 +159,32 @@ def main(argv: list[str] | None = None) -> int:
 def _error(message: str) -> int:
     print(f"async-lint: error: {message}", file=sys.stderr)
     return 2
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from . import migrate
+
+    try:
+        paths = [migrate.parse_target(target)[0] for target in args.targets]
+        project = Project.load(paths, Overrides(config_file=args.config, target_version=args.target_version))
+    except (migrate.MigrationError, SetupError) as error:
+        return _error(str(error))
+    refused = 0
+    for target in args.targets:
+        try:
+            migrated = migrate.migrate(project, target)
+        except migrate.MigrationError as error:
+            print(f"async-lint: cannot migrate {target}: {error}", file=sys.stderr)
+            refused += 1
+            continue
+        if args.diff:
+            sys.stdout.write(migrate.diff(migrated))
+        else:
+            migrate.write(migrated)
+            print(f"Migrated `{migrated.name}` in {display_path(migrated.path)} (Django {format_version(project.target)}).")
+        for caller in migrated.callers:
+            print(f"  {caller}: calls `{migrated.name}` without `await`: it now returns a coroutine")
+    return 1 if refused else 0
 
 
 def _clean(args: argparse.Namespace) -> int:

@@ -1,0 +1,155 @@
+"""`async-lint migrate FILE::NAME [...]`: a sync function or method made async, with the sync
+Django calls in it rewritten to the async API of the target version.
+
+NAME is a module-level function or `Class.method`.  Its `def` becomes `async def`, and then the
+fixes of the event-loop rules (ASL1, ASL2: `await ….aget()`, `async for`, `select_related`, and
+`await sync_to_async(…)(…)` where Django has no async form or a project helper is sync) are
+applied inside it, round after round, unsafe ones included: the function is meant to change.
+What no fix can turn async (a `with transaction.atomic():` block, a finding without a fix) makes
+the migration refuse, naming the line and why; the file is then left as it was.  Sync call sites
+of the migrated function in the project, which now get a coroutine, are listed.
+
+This is the first part of issue 16: the helpers a function calls are run through
+`sync_to_async` rather than given async twins, and blocks that must stay sync are refused
+rather than moved into a sync inner function.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import os
+from dataclasses import dataclass, field
+
+from .diagnostics import Diagnostic
+from .discovery import discover
+from .engine import Dispatch, lint_source, parse
+from .fixes import FixProducedInvalidCode, fix_text
+from .project_setup import Project, ProjectModel
+from .rules import RULES
+from .runner import write_atomic
+from .source import SourceFile, UnreadableSource
+
+# What runs on the event loop once the function is async: the event-loop rules' families.
+_FAMILIES = ("ASL1", "ASL2")
+
+
+class MigrationError(Exception):
+    """A migration that cannot be done (the message says where and why); nothing is written."""
+
+
+@dataclass
+class Migrated:
+    source: SourceFile  # as read: its encoding and line endings are written back
+    name: str
+    after: str
+    callers: list[str] = field(default_factory=list)  # "path:line" of sync call sites
+
+    @property
+    def path(self) -> str:
+        return self.source.path
+
+
+def parse_target(spec: str) -> tuple[str, str]:
+    path, separator, name = spec.rpartition("::")
+    if not separator or not path or not name:
+        raise MigrationError(f"expected FILE::NAME (a function or Class.method), got {spec!r}")
+    return path, name
+
+
+def migrate(project: Project, spec: str) -> Migrated:
+    path, name = parse_target(spec)
+    try:
+        with open(path, "rb") as handle:
+            source = SourceFile.from_bytes(os.path.abspath(path), handle.read())
+    except (OSError, UnreadableSource) as error:
+        raise MigrationError(f"{path}: cannot read: {getattr(error, 'strerror', None) or error}") from None
+    tree = parse(source)
+    if not isinstance(tree, ast.Module):
+        raise MigrationError(f"{path}: does not parse: {tree}")
+    function = find_function(tree, name)
+    if function is None:
+        raise MigrationError(f"{path}: no function or method `{name}`")
+    if isinstance(function, ast.AsyncFunctionDef):
+        raise MigrationError(f"{path}:{function.lineno}: `{name}` is already async")
+    start = source.start(function)
+    text = source.text[:start] + "async " + source.text[start:]
+
+    config = project.config
+    model = ProjectModel.of_files(discover([str(config.root)], config), config.twins.patterns)
+    enabled = frozenset(code for code in project.enabled if code.startswith(_FAMILIES))
+    settings = project.settings(enabled)
+    dispatch = Dispatch(enabled, RULES)
+    functions = model.functions(project.target, dispatch)
+
+    def lint(current: str) -> list[Diagnostic]:
+        edited = SourceFile(source.path, current, source.encoding)
+        found = lint_source(edited, model.index, settings, dispatch, functions=functions)
+        span = _span(edited, name)
+        return [d for d in found if span is not None and span[0] <= d.start < span[1]]
+
+    try:
+        fixed, _, remaining = fix_text(text, lint, unsafe=True)
+    except FixProducedInvalidCode:
+        raise MigrationError(f"{path}: a fix produced code that does not parse; nothing was written") from None
+    if remaining:
+        edited = SourceFile(source.path, fixed, source.encoding)
+        lines = [f"{path}:{edited.row_col(d.start)[0]}: {d.code} {d.message}" for d in remaining]
+        raise MigrationError(
+            f"`{name}` cannot be made async completely; nothing was written:\n  " + "\n  ".join(lines)
+        )
+    return Migrated(source, name, fixed, _sync_callers(model, name.rpartition(".")[2]))
+
+
+def find_function(tree: ast.Module, name: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    owner, _, function = name.rpartition(".")
+    body: list[ast.stmt] = tree.body
+    if owner:
+        cls = next((s for s in tree.body if isinstance(s, ast.ClassDef) and s.name == owner), None)
+        if cls is None:
+            return None
+        body = cls.body
+    return next((s for s in body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == function), None)
+
+
+def _span(source: SourceFile, name: str) -> tuple[int, int] | None:
+    tree = parse(source)
+    function = find_function(tree, name) if isinstance(tree, ast.Module) else None
+    return (source.start(function), source.end(function)) if function is not None else None
+
+
+def _sync_callers(model: ProjectModel, name: str) -> list[str]:
+    """`path:line` of the project's calls of `name` made in sync code or not awaited."""
+    found = []
+    for path in sorted(model.module_paths.values()):
+        source = model.read(path)
+        if source is None or f"{name}(" not in source.text:
+            continue
+        tree = parse(source)
+        if not isinstance(tree, ast.Module):
+            continue
+        for node in _unawaited_calls(tree, name):
+            found.append(f"{os.path.relpath(path)}:{node.lineno}")
+    return found
+
+
+def _unawaited_calls(tree: ast.Module, name: str):
+    awaited = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Await)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and id(node) not in awaited:
+            func = node.func
+            called = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+            if called == name:
+                yield node
+
+
+def diff(migrated: Migrated) -> str:
+    shown = os.path.relpath(migrated.path)
+    lines = difflib.unified_diff(
+        migrated.source.text.splitlines(keepends=True), migrated.after.splitlines(keepends=True), f"a/{shown}", f"b/{shown}"
+    )
+    return "".join(lines)
+
+
+def write(migrated: Migrated) -> None:
+    write_atomic(migrated.path, migrated.source.to_bytes(migrated.after))

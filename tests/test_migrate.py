@@ -1,0 +1,216 @@
+"""`async-lint migrate` (issue 16, first part), through the real command line: sync functions of
+the fixture project are made async, then the sync original and the migrated function are run
+on the same seeded SQLite database under Django's async guard (no DJANGO_ALLOW_ASYNC_UNSAFE),
+the migrated one with `asyncio.run`, and must return the same values.  A function with a block
+that cannot run on the loop is refused, the file left byte for byte."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .test_cli import ROOT, environment, run, write
+
+PROJECT = ROOT / "fixtures" / "project"
+
+SERVICES = '''\
+from django.db import transaction
+from django.db.models import Count
+
+from library.models import Author, Book, Tag
+
+
+def single_get(title):
+    return Book.objects.get(title=title).pages
+
+
+def filtered_list(author_name):
+    author = Author.objects.get(name=author_name)
+    return [book.title for book in Book.objects.filter(author=author).order_by("title")]
+
+
+def foreign_keys_in_a_loop():
+    return [f"{b.title} by {b.author.name}" for b in Book.objects.order_by("title")]
+
+
+def nullable_foreign_key():
+    return [(b.title, b.publisher.name if b.publisher else None) for b in Book.objects.order_by("title")]
+
+
+def nested_relation(title):
+    book = Book.objects.get(title=title)
+    return book.author.profile.bio
+
+
+def many_to_many(title):
+    book = Book.objects.prefetch_related("tags").get(title=title)
+    return sorted(tag.name for tag in book.tags.all())
+
+
+def evaluations():
+    published = Book.objects.filter(published=True)
+    return [len(published), Book.objects.filter(pages__gt=300).exists(), Book.objects.count(),
+            Book.objects.order_by("title").first().title]
+
+
+def values_and_aggregates():
+    titles = list(Book.objects.order_by("pages").values_list("title", flat=True))
+    counts = dict(Author.objects.annotate(n=Count("books")).values_list("name", "n"))
+    return [titles, counts]
+
+
+def writes(name):
+    tag = Tag.objects.create(name=name)
+    tag.name = name.upper()
+    tag.save()
+    book = Book.objects.get(title="Dune")
+    book.tags.add(tag)
+    Tag.objects.filter(name=name.upper()).update(name=name + "!")
+    return [Tag.objects.get(pk=tag.pk).name, book.tags.count()]
+
+
+def get_or_create_and_update_or_create():
+    tag, created = Tag.objects.get_or_create(name="desert")
+    tag2, created2 = Tag.objects.update_or_create(name="desert", defaults={"name": "dunes"})
+    return [created, created2, tag2.name]
+
+
+def in_bulk_and_slicing():
+    books = Book.objects.order_by("title")
+    first_two = [b.title for b in books[:2]]
+    by_pk = Book.objects.in_bulk([1, 2])
+    return [first_two, sorted(b.title for b in by_pk.values())]
+
+
+def deletion(title):
+    Book.objects.filter(title=title).delete()
+    return Book.objects.count()
+
+
+def moves_inside_a_transaction(title):
+    with transaction.atomic():
+        book = Book.objects.select_for_update().get(title=title)
+        book.pages += 1
+        book.save()
+    return book.pages
+
+
+def caller():
+    return single_get("Dune")
+'''
+
+# (function, arguments): each is migrated and compared.
+CASES = [
+    ("single_get", ["Dune"]),
+    ("filtered_list", ["Frank Herbert"]),
+    ("foreign_keys_in_a_loop", []),
+    ("nullable_foreign_key", []),
+    ("nested_relation", ["Dune"]),
+    ("many_to_many", ["Dune"]),
+    ("evaluations", []),
+    ("values_and_aggregates", []),
+    ("writes", ["spice"]),
+    ("get_or_create_and_update_or_create", []),
+    ("in_bulk_and_slicing", []),
+    ("deletion", ["Dune Messiah"]),
+]
+
+
+@pytest.fixture(scope="module")
+def migrated(tmp_path_factory) -> dict:
+    base = tmp_path_factory.mktemp("migrate")
+    for name in ("library", "fixtureproject", "cases"):
+        shutil.copytree(PROJECT / name, base / name, ignore=shutil.ignore_patterns("__pycache__"))
+    write(base / "pyproject.toml", '[tool.async-lint]\ntarget-version = "5.2"\n')
+    write(base / "library" / "services.py", SERVICES)
+    shutil.copy(base / "library" / "services.py", base / "library" / "sync_services.py")
+    result = run(base, "migrate", *(f"library/services.py::{name}" for name, _ in CASES))
+    return {"base": base, "result": result}
+
+
+def _run_both(base: Path) -> dict:
+    script = f'''
+import asyncio, json, os, sys
+sys.path.insert(0, {str(base)!r})
+os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+os.environ["FIXTURE_DB"] = {str(base / "migrate.sqlite3")!r}
+os.environ["DJANGO_SETTINGS_MODULE"] = "fixtureproject.settings"
+import django
+django.setup()
+from django.core.management import call_command
+from django.test.utils import override_settings
+from cases import _seed
+override_settings(PASSWORD_HASHERS=_seed.PASSWORD_HASHERS, DEBUG=False).enable()
+call_command("migrate", run_syncdb=True, verbosity=0)
+from library import services, sync_services
+cases = {json.dumps(CASES)}
+found = {{}}
+for name, arguments in cases:
+    _seed.seed()
+    expected = getattr(sync_services, name)(*arguments)
+    _seed.seed()
+    try:
+        got = asyncio.run(getattr(services, name)(*arguments))
+    except Exception as error:
+        got = f"raised {{type(error).__name__}}: {{error}}"
+    found[name] = [expected, got]
+print(json.dumps(found, default=str))
+'''
+    process = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=environment(), timeout=300)
+    assert process.returncode == 0, process.stderr
+    return json.loads(process.stdout.strip().splitlines()[-1])
+
+
+def test_every_function_is_migrated_and_callers_are_listed(migrated):
+    result = migrated["result"]
+    assert result.code == 0, result.err
+    assert result.out.count("Migrated `") == len(CASES)
+    row = SERVICES.splitlines().index('    return single_get("Dune")') + 1
+    assert f"library/services.py:{row}: calls `single_get` without `await`" in result.out
+    text = (migrated["base"] / "library" / "services.py").read_text()
+    assert all(f"async def {name}(" in text for name, _ in CASES)
+    assert "def moves_inside_a_transaction(" in text and "async def moves_inside_a_transaction(" not in text
+
+
+@pytest.mark.parametrize("name", [name for name, _ in CASES])
+def test_the_migrated_function_returns_what_the_sync_one_returns(migrated, name):
+    found = _outcomes(migrated)
+    expected, got = found[name]
+    assert got == expected
+
+
+_OUTCOMES: dict = {}
+
+
+def _outcomes(migrated) -> dict:
+    if "found" not in _OUTCOMES:
+        _OUTCOMES["found"] = _run_both(migrated["base"])
+    return _OUTCOMES["found"]
+
+
+def test_a_block_that_cannot_run_on_the_loop_is_refused_and_the_file_left_as_it_was(migrated):
+    services = migrated["base"] / "library" / "services.py"
+    before = services.read_bytes()
+    result = run(migrated["base"], "migrate", "library/services.py::moves_inside_a_transaction")
+    assert result.code == 1
+    assert "cannot be made async completely" in result.err and "ASL113" in result.err
+    assert services.read_bytes() == before
+
+
+def test_diff_writes_nothing_and_bad_targets_are_clear(migrated):
+    base = migrated["base"]
+    before = (base / "library" / "sync_services.py").read_bytes()
+    result = run(base, "migrate", "--diff", "library/sync_services.py::single_get")
+    assert result.code == 0 and "+async def single_get(title):" in result.out
+    assert "+    return (await Book.objects.aget(title=title)).pages" in result.out
+    assert (base / "library" / "sync_services.py").read_bytes() == before
+    assert run(base, "migrate", "library/sync_services.py").code == 2  # no ::NAME
+    missing = run(base, "migrate", "library/sync_services.py::nope")
+    assert missing.code == 1 and "no function or method `nope`" in missing.err
+    already = run(base, "migrate", "library/services.py::single_get")
+    assert already.code == 1 and "already async" in already.err
