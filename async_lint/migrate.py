@@ -5,13 +5,13 @@ NAME is a module-level function or `Class.method`.  Its `def` becomes `async def
 fixes of the event-loop rules (ASL1, ASL2: `await ….aget()`, `async for`, `select_related`, and
 `await sync_to_async(…)(…)` where Django has no async form or a project helper is sync) are
 applied inside it, round after round, unsafe ones included: the function is meant to change.
-What no fix can turn async (a `with transaction.atomic():` block, a finding without a fix) makes
-the migration refuse, naming the line and why; the file is then left as it was.  Sync call sites
+What no fix can turn async (a finding without a fix) makes the migration refuse, naming the line
+and why; the file is then left as it was.  Sync call sites
 of the migrated function in the project, which now get a coroutine, are listed.
 
-This is the first part of issue 16: the helpers a function calls are run through
-`sync_to_async` rather than given async twins, and blocks that must stay sync are refused
-rather than moved into a sync inner function.
+A `with transaction.atomic():` block (with its `select_for_update()`) is moved into a sync inner
+function run with `await sync_to_async(...)()` (migrate_blocks.py).  The helpers a function
+calls are run through `sync_to_async` rather than given async twins of their own.
 """
 
 from __future__ import annotations
@@ -24,10 +24,15 @@ from dataclasses import dataclass, field
 from .diagnostics import Diagnostic
 from .discovery import discover
 from .engine import Dispatch, lint_source, parse
-from .fixes import FixProducedInvalidCode, fix_text
+from .context import Context
+from .fixers.imports import ensure_import
+from .fixes import FixProducedInvalidCode, apply_edits, fix_text
+from .imports import module_name_for
+from .migrate_blocks import move_atomic_blocks
 from .project_setup import Project, ProjectModel
 from .rules import RULES
 from .runner import write_atomic
+from .semantic import FileModel
 from .source import SourceFile, UnreadableSource
 
 # What runs on the event loop once the function is async: the event-loop rules' families.
@@ -72,15 +77,16 @@ def migrate(project: Project, spec: str) -> Migrated:
         raise MigrationError(f"{path}: no function or method `{name}`")
     if isinstance(function, ast.AsyncFunctionDef):
         raise MigrationError(f"{path}:{function.lineno}: `{name}` is already async")
-    start = source.start(function)
-    text = source.text[:start] + "async " + source.text[start:]
-
     config = project.config
     model = ProjectModel.of_files(discover([str(config.root)], config), config.twins.patterns)
     enabled = frozenset(code for code in project.enabled if code.startswith(_FAMILIES))
     settings = project.settings(enabled)
     dispatch = Dispatch(enabled, RULES)
     functions = model.functions(project.target, dispatch)
+
+    start = source.start(function)
+    made_async = SourceFile(source.path, source.text[:start] + "async " + source.text[start:], source.encoding)
+    text = _blocks_in_threads(made_async, name, model, functions, project)
 
     def lint(current: str) -> list[Diagnostic]:
         edited = SourceFile(source.path, current, source.encoding)
@@ -99,6 +105,25 @@ def migrate(project: Project, spec: str) -> Migrated:
             f"`{name}` cannot be made async completely; nothing was written:\n  " + "\n  ".join(lines)
         )
     return Migrated(source, name, fixed, _sync_callers(model, name.rpartition(".")[2]))
+
+
+def _blocks_in_threads(source: SourceFile, name: str, model: ProjectModel, functions, project: Project) -> str:
+    """The atomic blocks of the function moved into sync inner functions run in a thread (see
+    migrate_blocks), with `sync_to_async` imported as the fixes import it; the text unchanged
+    when there is none."""
+    tree = parse(source)
+    function = find_function(tree, name) if isinstance(tree, ast.Module) else None
+    moved = move_atomic_blocks(source, function) if isinstance(function, ast.AsyncFunctionDef) else None
+    if moved is None:
+        return source.text
+    moved_source = SourceFile(source.path, moved, source.encoding)
+    moved_tree = parse(moved_source)
+    if not isinstance(moved_tree, ast.Module):
+        return source.text
+    module, is_package = module_name_for(source.path)
+    file = FileModel(moved_tree, module, is_package, model.index, functions, moved)
+    edits = ensure_import(Context(moved_source, file, project.target, None, functions=functions), "asgiref.sync", "sync_to_async")
+    return apply_edits(moved, list(edits)) if edits else moved
 
 
 def find_function(tree: ast.Module, name: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:

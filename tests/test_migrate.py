@@ -100,6 +100,11 @@ def moves_inside_a_transaction(title):
     return book.pages
 
 
+def returns_inside_a_transaction(title):
+    with transaction.atomic():
+        return Book.objects.select_for_update().get(title=title).pages
+
+
 def caller():
     return single_get("Dune")
 '''
@@ -118,6 +123,7 @@ CASES = [
     ("get_or_create_and_update_or_create", []),
     ("in_bulk_and_slicing", []),
     ("deletion", ["Dune Messiah"]),
+    ("moves_inside_a_transaction", ["Dune"]),
 ]
 
 
@@ -174,7 +180,10 @@ def test_every_function_is_migrated_and_callers_are_listed(migrated):
     assert f"library/services.py:{row}: calls `single_get` without `await`" in result.out
     text = (migrated["base"] / "library" / "services.py").read_text()
     assert all(f"async def {name}(" in text for name, _ in CASES)
-    assert "def moves_inside_a_transaction(" in text and "async def moves_inside_a_transaction(" not in text
+    # The transaction block runs in a thread: its select_for_update() and writes on one connection.
+    assert "    def _atomic_block():\n        with transaction.atomic():\n" in text
+    assert "    book = await sync_to_async(_atomic_block)()\n" in text
+    assert "async def returns_inside_a_transaction(" not in text
 
 
 @pytest.mark.parametrize("name", [name for name, _ in CASES])
@@ -194,9 +203,10 @@ def _outcomes(migrated) -> dict:
 
 
 def test_a_block_that_cannot_run_on_the_loop_is_refused_and_the_file_left_as_it_was(migrated):
+    # A transaction block that returns from the function cannot become an inner function as is.
     services = migrated["base"] / "library" / "services.py"
     before = services.read_bytes()
-    result = run(migrated["base"], "migrate", "library/services.py::moves_inside_a_transaction")
+    result = run(migrated["base"], "migrate", "library/services.py::returns_inside_a_transaction")
     assert result.code == 1
     assert "cannot be made async completely" in result.err and "ASL113" in result.err
     assert services.read_bytes() == before
@@ -214,3 +224,15 @@ def test_diff_writes_nothing_and_bad_targets_are_clear(migrated):
     assert missing.code == 1 and "no function or method `nope`" in missing.err
     already = run(base, "migrate", "library/services.py::single_get")
     assert already.code == 1 and "already async" in already.err
+
+
+def test_the_docs_example_is_what_migrate_writes(tmp_path):
+    """docs/migrating.md: its "after" block is what the command writes from its "before" block."""
+    page = (ROOT / "docs" / "migrating.md").read_text()
+    before, after = (block.split("```", 1)[0] for block in page.split("```python\n")[1:3])
+    shutil.copytree(PROJECT / "library", tmp_path / "library", ignore=shutil.ignore_patterns("__pycache__"))
+    write(tmp_path / "pyproject.toml", '[tool.async-lint]\ntarget-version = "5.2"\n')
+    write(tmp_path / "library" / "views.py", before)
+    result = run(tmp_path, "migrate", "library/views.py::author_page", "library/views.py::reprint")
+    assert result.code == 0, result.err
+    assert (tmp_path / "library" / "views.py").read_text() == after
