@@ -390,7 +390,9 @@ class ProjectFunctions:
         if isinstance(inferred, Instance) and inferred.origin in (FETCHED, RELATED):
             # What the query loaded holds only while the body did not read the instance's
             # relations itself (that loads and caches them) or hand it to other code.
-            if not (isinstance(value, ast.Name) and _only_fields_read(value.id, scope, inferred)):
+            # `return Book.objects.get(...)` itself: nothing read it before it is returned.
+            fresh = isinstance(value, (ast.Call, ast.Await))
+            if not fresh and not (isinstance(value, ast.Name) and _only_fields_read(value.id, scope, inferred)):
                 return replace(inferred, origin=UNKNOWN, loading=type(inferred.loading)(), source=None, path="")
         return inferred
 

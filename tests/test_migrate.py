@@ -100,6 +100,41 @@ def moves_inside_a_transaction(title):
     return book.pages
 
 
+def many_to_many_without_prefetch(title):
+    book = Book.objects.get(title=title)
+    return sorted(tag.name for tag in book.tags.all())
+
+
+def truth_and_aggregate():
+    from django.db.models import Sum
+
+    drafts = Book.objects.filter(published=False)
+    return [bool(drafts), "yes" if Book.objects.filter(pages__gt=1000) else "no",
+            Book.objects.aggregate(total=Sum("pages"))["total"]]
+
+
+def _load(title):
+    return Book.objects.get(title=title)
+
+
+def _describe(title):
+    book = _load(title)
+    return f"{book.title} by {book.author.name}"
+
+
+def helper_one_deep(title):
+    return _load(title).pages
+
+
+def helpers_two_deep(title):
+    return _describe(title)
+
+
+def relation_of_a_helpers_instance(title):
+    book = _load(title)
+    return book.author.name
+
+
 def returns_inside_a_transaction(title):
     with transaction.atomic():
         return Book.objects.select_for_update().get(title=title).pages
@@ -124,6 +159,11 @@ CASES = [
     ("in_bulk_and_slicing", []),
     ("deletion", ["Dune Messiah"]),
     ("moves_inside_a_transaction", ["Dune"]),
+    ("many_to_many_without_prefetch", ["Dune"]),
+    ("truth_and_aggregate", []),
+    ("helper_one_deep", ["Dune"]),
+    ("helpers_two_deep", ["Dune"]),
+    ("relation_of_a_helpers_instance", ["Dune"]),
 ]
 
 

@@ -60,7 +60,9 @@ def count_cases():
 
 
 async def aload(pk) -> tuple[Case, dict]:
-    return await Case.objects.aget(pk=pk), {}
+    from remote import load  # the body says nothing: the annotation does
+
+    return await load(pk)
 
 
 def ping(n):
