@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from ..project import Model
 from ..semantic import Instance, Loading, QuerySet, Rows, assigned_once, iter_scope_nodes
-from ..templates import ITEM, PRINTED, Reads, Path_
+from ..templates import ITEM, PRINTED, Path_, Reads
 from ._class_chain import class_attribute, class_chain
 from ._relation_reads import ONE_OBJECT, loader
 from ._str_relations import str_relations, unloaded
@@ -188,11 +188,6 @@ def _context_variable(name: str, call: ast.Call, ctx) -> tuple[dict[str, ast.exp
 
 
 # -- the context's values and what the template reads of them ----------------------------------
-
-
-def element_reads(reads: Reads, key: str) -> dict[Path_, Path_]:
-    """The template's reads of `key`, each mapped to its path below the value ("" first)."""
-    return {path[1:]: path for path in reads.of(key)}
 
 
 def unloaded_relations(model: Model | None, loading: Loading, below: Path_, ctx) -> list[tuple[str, str, Path_]]:
