@@ -104,7 +104,7 @@ def migrate(project: Project, spec: str) -> Migrated:
         raise MigrationError(
             f"`{name}` cannot be made async completely; nothing was written:\n  " + "\n  ".join(lines)
         )
-    return Migrated(source, name, fixed, _sync_callers(model, name.rpartition(".")[2]))
+    return Migrated(source, name, fixed, _sync_callers(model, source, name))
 
 
 def _blocks_in_threads(source: SourceFile, name: str, model: ProjectModel, functions, project: Project) -> str:
@@ -143,27 +143,42 @@ def _span(source: SourceFile, name: str) -> tuple[int, int] | None:
     return (source.start(function), source.end(function)) if function is not None else None
 
 
-def _sync_callers(model: ProjectModel, name: str) -> list[str]:
-    """`path:line` of the project's calls of `name` made in sync code or not awaited."""
+def _sync_callers(model: ProjectModel, migrated_source: SourceFile, name: str) -> list[str]:
+    """`path:line` of the project's calls of the function made in sync code or not awaited: of a
+    module-level function, `name(...)` or `module.name(...)` anywhere in the project; of a
+    method, `self.name(...)` in its class (other receivers cannot be told apart by name)."""
+    owner, _, function = name.rpartition(".")
+    if owner:
+        tree = parse(migrated_source)
+        cls = next((s for s in tree.body if isinstance(s, ast.ClassDef) and s.name == owner), None) if isinstance(tree, ast.Module) else None
+        if cls is None:
+            return []
+        return [
+            f"{os.path.relpath(migrated_source.path)}:{node.lineno}"
+            for node in _unawaited_calls(cls, function, receiver="self")
+        ]
     found = []
     for path in sorted(model.module_paths.values()):
         source = model.read(path)
-        if source is None or f"{name}(" not in source.text:
+        if source is None or f"{function}(" not in source.text:
             continue
         tree = parse(source)
         if not isinstance(tree, ast.Module):
             continue
-        for node in _unawaited_calls(tree, name):
+        for node in _unawaited_calls(tree, function):
             found.append(f"{os.path.relpath(path)}:{node.lineno}")
     return found
 
 
-def _unawaited_calls(tree: ast.Module, name: str):
+def _unawaited_calls(tree: ast.AST, name: str, receiver: str | None = None):
     awaited = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Await)}
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and id(node) not in awaited:
             func = node.func
-            called = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+            if receiver is not None:
+                called = func.attr if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == receiver else None
+            else:
+                called = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) else None
             if called == name:
                 yield node
 

@@ -276,3 +276,22 @@ def test_the_docs_example_is_what_migrate_writes(tmp_path):
     result = run(tmp_path, "migrate", "library/views.py::author_page", "library/views.py::reprint")
     assert result.code == 0, result.err
     assert (tmp_path / "library" / "views.py").read_text() == after
+
+
+def test_a_method_is_migrated_and_only_its_own_class_calls_are_callers(tmp_path):
+    shutil.copytree(PROJECT / "library", tmp_path / "library", ignore=shutil.ignore_patterns("__pycache__"))
+    write(tmp_path / "pyproject.toml", '[tool.async-lint]\ntarget-version = "5.2"\n')
+    write(
+        tmp_path / "library" / "cbv.py",
+        "from django.http import JsonResponse\nfrom django.views import View\n\nfrom library.models import Book\n\n\n"
+        "class BookView(View):\n    def get(self, request, pk):\n        book = Book.objects.get(pk=pk)\n"
+        "        return JsonResponse({'title': book.title, 'author': book.author.name})\n\n"
+        "    def head(self, request, pk):\n        return self.get(request, pk)\n",
+    )
+    result = run(tmp_path, "migrate", "--diff", "library/cbv.py::BookView.get")
+    assert result.code == 0, result.err
+    assert '+        book = await Book.objects.select_related("author").aget(pk=pk)' in result.out
+    # `self.get(...)` in the class is a caller; `Book.objects.get(...)` anywhere is not.
+    assert [line for line in result.out.splitlines() if "without `await`" in line] == [
+        "  library/cbv.py:13: calls `BookView.get` without `await`: it now returns a coroutine"
+    ]
