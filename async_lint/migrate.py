@@ -3,15 +3,13 @@ Django calls in it rewritten to the async API of the target version.
 
 NAME is a module-level function or `Class.method`.  Its `def` becomes `async def`, and then the
 fixes of the event-loop rules (ASL1, ASL2: `await ….aget()`, `async for`, `select_related`, and
-`await sync_to_async(…)(…)` where Django has no async form or a project helper is sync) are
-applied inside it, round after round, unsafe ones included: the function is meant to change.
-What no fix can turn async (a finding without a fix) makes the migration refuse, naming the line
-and why; the file is then left as it was.  Sync call sites
-of the migrated function in the project, which now get a coroutine, are listed.
-
-A `with transaction.atomic():` block (with its `select_for_update()`) is moved into a sync inner
-function run with `await sync_to_async(...)()` (migrate_blocks.py).  The helpers a function
-calls are run through `sync_to_async` rather than given async twins of their own.
+`await sync_to_async(…)(…)` where Django has no async form) and ASL502's are applied inside it,
+round after round, unsafe ones included: the function is meant to change.  A sync helper of the
+project it calls gets an async twin of its own, written beside it the same way and awaited
+(migrate_helpers.py); a `with transaction.atomic():` block moves into a sync inner function run
+in a thread (migrate_blocks.py).  What no fix can turn async makes the migration refuse, naming
+the line and why; no file is then written.  Sync call sites of the migrated function, which now
+get a coroutine, are listed.
 """
 
 from __future__ import annotations
@@ -29,14 +27,16 @@ from .fixers.imports import ensure_import
 from .fixes import FixProducedInvalidCode, apply_edits, fix_text
 from .imports import module_name_for
 from .migrate_blocks import move_atomic_blocks
+from .migrate_helpers import MAX_DEPTH, Files, awaited_calls, helper_calls, helper_location, parents_of, twin_source
 from .project_setup import Project, ProjectModel
 from .rules import RULES
 from .runner import write_atomic
 from .semantic import FileModel
 from .source import SourceFile, UnreadableSource
 
-# What runs on the event loop once the function is async: the event-loop rules' families.
-_FAMILIES = ("ASL1", "ASL2")
+# What runs on the event loop once the function is async: the event-loop rules' families, and
+# ASL502 (a sync function called where its async twin exists: `await` the twin).
+_FAMILIES = ("ASL1", "ASL2", "ASL502")
 
 
 class MigrationError(Exception):
@@ -45,14 +45,20 @@ class MigrationError(Exception):
 
 @dataclass
 class Migrated:
-    source: SourceFile  # as read: its encoding and line endings are written back
+    source: SourceFile  # the migrated function's file as read
     name: str
-    after: str
+    # Every file changed (the function's, and those of helpers given an async twin): as read
+    # (its encoding and line endings are written back), and its new text.
+    changes: dict[str, tuple[SourceFile, str]]
     callers: list[str] = field(default_factory=list)  # "path:line" of sync call sites
 
     @property
     def path(self) -> str:
         return self.source.path
+
+    @property
+    def after(self) -> str:
+        return self.changes[self.path][1]
 
 
 def parse_target(spec: str) -> tuple[str, str]:
@@ -80,31 +86,146 @@ def migrate(project: Project, spec: str) -> Migrated:
     config = project.config
     model = ProjectModel.of_files(discover([str(config.root)], config), config.twins.patterns)
     enabled = frozenset(code for code in project.enabled if code.startswith(_FAMILIES))
-    settings = project.settings(enabled)
     dispatch = Dispatch(enabled, RULES)
-    functions = model.functions(project.target, dispatch)
-
-    start = source.start(function)
-    made_async = SourceFile(source.path, source.text[:start] + "async " + source.text[start:], source.encoding)
-    text = _blocks_in_threads(made_async, name, model, functions, project)
-
-    def lint(current: str) -> list[Diagnostic]:
-        edited = SourceFile(source.path, current, source.encoding)
-        found = lint_source(edited, model.index, settings, dispatch, functions=functions)
-        span = _span(edited, name)
-        return [d for d in found if span is not None and span[0] <= d.start < span[1]]
-
+    run = _Run(project, model, project.settings(enabled), dispatch, model.functions(project.target, dispatch))
+    files = Files(lambda p: source if p == source.path else model.read(p), model.module_paths)
+    files.text(source.path)
     try:
-        fixed, _, remaining = fix_text(text, lint, unsafe=True)
+        remaining = _convert(run, files, source.path, name, None, MAX_DEPTH)
     except FixProducedInvalidCode:
         raise MigrationError(f"{path}: a fix produced code that does not parse; nothing was written") from None
     if remaining:
-        edited = SourceFile(source.path, fixed, source.encoding)
+        edited = SourceFile(source.path, files.texts[source.path], source.encoding)
         lines = [f"{path}:{edited.row_col(d.start)[0]}: {d.code} {d.message}" for d in remaining]
         raise MigrationError(
             f"`{name}` cannot be made async completely; nothing was written:\n  " + "\n  ".join(lines)
         )
-    return Migrated(source, name, fixed, _sync_callers(model, source, name))
+    changes = {p: (files.sources[p], t) for p, t in files.texts.items() if t != files.sources[p].text}
+    return Migrated(source, name, changes, _sync_callers(model, source, name))
+
+
+@dataclass
+class _Run:
+    project: Project
+    model: ProjectModel
+    settings: object
+    dispatch: Dispatch
+    functions: object
+
+    def findings_in(self, path: str, name: str, text: str, encoding: str) -> list[Diagnostic]:
+        """The findings of the event-loop rules inside function `name` of this text."""
+        edited = SourceFile(path, text, encoding)
+        found = lint_source(edited, self.model.index, self.settings, self.dispatch, functions=self.functions)
+        span = _span(edited, name)
+        return [d for d in found if span is not None and span[0] <= d.start < span[1]]
+
+
+# Stands for "no twin could be written" among a twin's remaining findings.
+_NO_TWIN = [Diagnostic("ASL117", "no async twin", "", 0, 0)]
+
+
+def _convert(run: _Run, files: Files, path: str, name: str, twin_of: str | None, depth: int) -> list[Diagnostic]:
+    """Make function `name` of `path` async in `files` (with `twin_of`: write it as the async
+    twin of that sync function); the findings left in it ([] when done)."""
+    encoding = files.sources[path].encoding
+    source = SourceFile(path, files.texts[path], encoding)
+    tree = parse(source)
+    if not isinstance(tree, ast.Module):
+        return _NO_TWIN
+    if twin_of is None:
+        start = source.start(find_function(tree, name))
+        text = source.text[:start] + "async " + source.text[start:]
+    else:
+        helper = find_function(tree, twin_of)
+        text = twin_source(source.text, source, helper, name) if isinstance(helper, ast.FunctionDef) else None
+        if text is None:
+            return _NO_TWIN
+    files.texts[path] = _blocks_in_threads(SourceFile(path, text, encoding), name, run.model, run.functions, run.project)
+    if depth > 0:
+        _helpers_made_async(run, files, path, name, depth)
+    lint = lambda current: run.findings_in(path, name, current, encoding)  # noqa: E731
+    fixed, _, remaining = fix_text(files.texts[path], lint, unsafe=True)
+    files.texts[path] = fixed
+    return remaining
+
+
+def _helpers_made_async(run: _Run, files: Files, path: str, name: str, depth: int) -> None:
+    """The sync project helpers `name` calls given an async twin, and awaited (see
+    migrate_helpers); a helper that cannot have one is left to ASL117's fix."""
+    encoding = files.sources[path].encoding
+    source = SourceFile(path, files.texts[path], encoding)
+    tree = parse(source)
+    function = find_function(tree, name)
+    findings = run.findings_in(path, name, source.text, encoding)
+    for called, _ in helper_calls(tree, function, findings, source).items():
+        where = helper_location(files, path, tree, called)
+        if where is None or files.text(where[0]) is None:
+            continue
+        helper_path, helper, module = where
+        twin = twin_name(helper)
+        snapshot = dict(files.texts)
+        existing = find_function(parse(SourceFile(helper_path, files.texts[helper_path])), twin)
+        if existing is not None and not isinstance(existing, ast.AsyncFunctionDef):
+            continue
+        if existing is None and _convert(run, files, helper_path, twin, helper, depth - 1):
+            files.texts = snapshot
+            continue
+        if not _call_the_twin(run, files, path, name, called, twin, module):
+            files.texts = snapshot
+        source = SourceFile(path, files.texts[path], encoding)
+        tree = parse(source)
+
+
+def _call_the_twin(run: _Run, files: Files, path: str, name: str, called: str, twin: str, module: str | None) -> bool:
+    encoding = files.sources[path].encoding
+    source = SourceFile(path, files.texts[path], encoding)
+    tree = parse(source)
+    function = find_function(tree, name)
+    parents = parents_of(function)
+    calls = [
+        n for n in ast.walk(function)
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == called
+        and not isinstance(parents.get(id(n)), ast.Await)
+    ]
+    text = awaited_calls(source.text, source, calls, parents, twin)
+    if module is not None:
+        edited = SourceFile(path, text, encoding)
+        edited_tree = parse(edited)
+        module_name, is_package = module_name_for(path)
+        file = FileModel(edited_tree, module_name, is_package, run.model.index, run.functions, text)
+        edits = ensure_import(Context(edited, file, run.project.target, None, functions=run.functions), module, twin)
+        if edits is None:
+            return False
+        text = apply_edits(text, list(edits))
+        text = _without_unused_import(text, module, called)
+    files.texts[path] = text
+    return True
+
+
+def _without_unused_import(text: str, module: str, name: str) -> str:
+    """`from module import name, aname` → `from module import aname` when nothing else in the
+    file uses `name` any more (a one-line import statement only)."""
+    tree = ast.parse(text)
+    if any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(tree)):
+        return text
+    for statement in tree.body:
+        if isinstance(statement, ast.ImportFrom) and statement.module == module and statement.lineno == statement.end_lineno:
+            kept = [a for a in statement.names if (a.asname or a.name) != name]
+            if len(kept) == len(statement.names) or not kept:
+                continue
+            names = ", ".join(f"{a.name} as {a.asname}" if a.asname else a.name for a in kept)
+            lines = text.splitlines(keepends=True)
+            line = lines[statement.lineno - 1]
+            ending = line[len(line.rstrip("\r\n")):]
+            indent = line[: len(line) - len(line.lstrip())]
+            lines[statement.lineno - 1] = f"{indent}from {'.' * statement.level}{module} import {names}{ending}"
+            return "".join(lines)
+    return text
+
+
+def twin_name(sync: str) -> str:
+    """`load_case` → `aload_case`; a private `_load` → `_aload`, as Django names its twins."""
+    return "_a" + sync[1:] if sync.startswith("_") and not sync.startswith("__") else "a" + sync
 
 
 def _blocks_in_threads(source: SourceFile, name: str, model: ProjectModel, functions, project: Project) -> str:
@@ -184,12 +305,15 @@ def _unawaited_calls(tree: ast.AST, name: str, receiver: str | None = None):
 
 
 def diff(migrated: Migrated) -> str:
-    shown = os.path.relpath(migrated.path)
-    lines = difflib.unified_diff(
-        migrated.source.text.splitlines(keepends=True), migrated.after.splitlines(keepends=True), f"a/{shown}", f"b/{shown}"
-    )
-    return "".join(lines)
+    parts = []
+    for path, (source, after) in sorted(migrated.changes.items()):
+        shown = os.path.relpath(path)
+        parts.append("".join(difflib.unified_diff(
+            source.text.splitlines(keepends=True), after.splitlines(keepends=True), f"a/{shown}", f"b/{shown}"
+        )))
+    return "".join(parts)
 
 
 def write(migrated: Migrated) -> None:
-    write_atomic(migrated.path, migrated.source.to_bytes(migrated.after))
+    for path, (source, after) in migrated.changes.items():
+        write_atomic(path, source.to_bytes(after))

@@ -224,6 +224,10 @@ def test_every_function_is_migrated_and_callers_are_listed(migrated):
     assert "    def _atomic_block():\n        with transaction.atomic():\n" in text
     assert "    book = await sync_to_async(_atomic_block)()\n" in text
     assert "async def returns_inside_a_transaction(" not in text
+    # The helpers got async twins beside them (the sync ones stay for their other callers).
+    assert "def _load(title):\n    return Book.objects.get(title=title)\n\n\nasync def _aload(title):\n" in text
+    assert "async def _adescribe(title):\n    book = await _aload(title)\n" in text
+    assert "    return await _adescribe(title)\n" in text
 
 
 @pytest.mark.parametrize("name", [name for name, _ in CASES])
@@ -295,3 +299,19 @@ def test_a_method_is_migrated_and_only_its_own_class_calls_are_callers(tmp_path)
     assert [line for line in result.out.splitlines() if "without `await`" in line] == [
         "  library/cbv.py:13: calls `BookView.get` without `await`: it now returns a coroutine"
     ]
+
+
+def test_a_helper_of_another_module_gets_its_twin_there_and_is_imported(tmp_path):
+    shutil.copytree(PROJECT / "library", tmp_path / "library", ignore=shutil.ignore_patterns("__pycache__"))
+    write(tmp_path / "pyproject.toml", '[tool.async-lint]\ntarget-version = "5.2"\n')
+    write(tmp_path / "library" / "queries.py", "from library.models import Book\n\n\ndef pages_of(title):\n    return Book.objects.get(title=title).pages\n")
+    write(tmp_path / "library" / "views.py", "from library.queries import pages_of\n\n\ndef pages(request, title):\n    return pages_of(title) + 1\n")
+    result = run(tmp_path, "migrate", "library/views.py::pages")
+    assert result.code == 0, result.err
+    assert (tmp_path / "library" / "views.py").read_text() == (
+        "from library.queries import apages_of\n\n\nasync def pages(request, title):\n    return await apages_of(title) + 1\n"
+    )
+    assert (tmp_path / "library" / "queries.py").read_text().endswith(
+        "def pages_of(title):\n    return Book.objects.get(title=title).pages\n\n\n"
+        "async def apages_of(title):\n    return (await Book.objects.aget(title=title)).pages\n"
+    )
