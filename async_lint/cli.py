@@ -84,7 +84,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     clean.add_argument("--config", metavar="FILE", help="the settings file (the project root is still the paths' own)")
 
     migrate = commands.add_parser("migrate", help="make sync functions async, with their Django calls (FILE::NAME)")
-    migrate.add_argument("targets", nargs="+", metavar="FILE::NAME", help="a function, or Class.method, of a file")
+    migrate.add_argument("targets", nargs="+", metavar="FILE::NAME", help="a function, Class.method or class-based view of a file")
     migrate.add_argument("--diff", action="store_true", help="print the changes as a unified diff; write nothing")
     migrate.add_argument("--target-version", metavar="X.Y", help="Django version the async API is taken from")
     migrate.add_argument("--config", metavar="FILE", help="the settings file (async-lint.toml or pyproject.toml)")

@@ -1,7 +1,8 @@
 """`async-lint migrate FILE::NAME [...]`: a sync function or method made async, with the sync
 Django calls in it rewritten to the async API of the target version.
 
-NAME is a module-level function or `Class.method`.  Its `def` becomes `async def`, and then the
+NAME is a module-level function, `Class.method`, or a class-based view (every HTTP handler it
+defines, together: Django wants them all sync or all async).  Its `def` becomes `async def`, and then the
 fixes of the event-loop rules (ASL1, ASL2: `await ….aget()`, `async for`, `select_related`, and
 `await sync_to_async(…)(…)` where Django has no async form) and ASL502's are applied inside it,
 round after round, unsafe ones included: the function is meant to change.  A sync helper of the
@@ -37,6 +38,8 @@ from .source import SourceFile, UnreadableSource
 # What runs on the event loop once the function is async: the event-loop rules' families, and
 # ASL502 (a sync function called where its async twin exists: `await` the twin).
 _FAMILIES = ("ASL1", "ASL2", "ASL502")
+# The methods of a class-based view that Django calls as HTTP handlers (View.http_method_names).
+_HANDLERS = ("get", "post", "put", "patch", "delete", "head", "options", "trace")
 
 
 class MigrationError(Exception):
@@ -78,11 +81,20 @@ def migrate(project: Project, spec: str) -> Migrated:
     tree = parse(source)
     if not isinstance(tree, ast.Module):
         raise MigrationError(f"{path}: does not parse: {tree}")
-    function = find_function(tree, name)
-    if function is None:
-        raise MigrationError(f"{path}: no function or method `{name}`")
-    if isinstance(function, ast.AsyncFunctionDef):
-        raise MigrationError(f"{path}:{function.lineno}: `{name}` is already async")
+    view = next((s for s in tree.body if isinstance(s, ast.ClassDef) and s.name == name), None)
+    if view is not None:
+        # A class-based view: every HTTP handler it defines, together (Django wants them all
+        # async or all sync).
+        names = [f"{name}.{s.name}" for s in view.body if isinstance(s, ast.FunctionDef) and s.name in _HANDLERS]
+        if not names:
+            raise MigrationError(f"{path}:{view.lineno}: `{name}` defines no sync HTTP handler ({', '.join(_HANDLERS)})")
+    else:
+        function = find_function(tree, name)
+        if function is None:
+            raise MigrationError(f"{path}: no function, method or class `{name}`")
+        if isinstance(function, ast.AsyncFunctionDef):
+            raise MigrationError(f"{path}:{function.lineno}: `{name}` is already async")
+        names = [name]
     config = project.config
     model = ProjectModel.of_files(discover([str(config.root)], config), config.twins.patterns)
     enabled = frozenset(code for code in project.enabled if code.startswith(_FAMILIES))
@@ -90,8 +102,10 @@ def migrate(project: Project, spec: str) -> Migrated:
     run = _Run(project, model, project.settings(enabled), dispatch, model.functions(project.target, dispatch))
     files = Files(lambda p: source if p == source.path else model.read(p), model.module_paths)
     files.text(source.path)
+    remaining: list[Diagnostic] = []
     try:
-        remaining = _convert(run, files, source.path, name, None, MAX_DEPTH)
+        for each in names:
+            remaining += _convert(run, files, source.path, each, None, MAX_DEPTH)
     except FixProducedInvalidCode:
         raise MigrationError(f"{path}: a fix produced code that does not parse; nothing was written") from None
     if remaining:
@@ -101,7 +115,8 @@ def migrate(project: Project, spec: str) -> Migrated:
             f"`{name}` cannot be made async completely; nothing was written:\n  " + "\n  ".join(lines)
         )
     changes = {p: (files.sources[p], t) for p, t in files.texts.items() if t != files.sources[p].text}
-    return Migrated(source, name, changes, _sync_callers(model, source, name))
+    callers = [] if view is not None else _sync_callers(model, source, name)  # Django calls a view's handlers
+    return Migrated(source, name, changes, callers)
 
 
 @dataclass

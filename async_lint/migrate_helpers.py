@@ -4,7 +4,8 @@ When the migrated function calls a sync helper of the project that queries (what
 reports), the helper's `async def a<name>()` is written beside it — its body made async the way
 the function's is — and the call becomes `await a<name>(...)`; the sync helper stays for its
 other callers.  A helper is followed across modules (the twin is imported where the call is),
-and its own helpers in turn, up to MAX_DEPTH calls away.  A helper whose body does not translate
+and its own helpers in turn, up to MAX_DEPTH calls away (a helper already given its twin in
+this run is awaited as it is, which ends recursion).  A helper whose body does not translate
 completely, or that is decorated, keeps the `await sync_to_async(helper)(...)` of ASL117's fix.
 An `a<name>` that exists already is used as it is.
 """
@@ -19,7 +20,7 @@ from .diagnostics import Diagnostic
 from .imports import module_name_for
 from .source import SourceFile
 
-MAX_DEPTH = 2
+MAX_DEPTH = 5  # calls away; a cycle ends at the twin written first
 HELPER_CALL = "ASL117"
 
 

@@ -265,7 +265,7 @@ def test_diff_writes_nothing_and_bad_targets_are_clear(migrated):
     assert (base / "library" / "sync_services.py").read_bytes() == before
     assert run(base, "migrate", "library/sync_services.py").code == 2  # no ::NAME
     missing = run(base, "migrate", "library/sync_services.py::nope")
-    assert missing.code == 1 and "no function or method `nope`" in missing.err
+    assert missing.code == 1 and "no function, method or class `nope`" in missing.err
     already = run(base, "migrate", "library/services.py::single_get")
     assert already.code == 1 and "already async" in already.err
 
@@ -315,3 +315,21 @@ def test_a_helper_of_another_module_gets_its_twin_there_and_is_imported(tmp_path
         "def pages_of(title):\n    return Book.objects.get(title=title).pages\n\n\n"
         "async def apages_of(title):\n    return (await Book.objects.aget(title=title)).pages\n"
     )
+
+
+def test_a_class_based_view_has_all_its_handlers_migrated_together(tmp_path):
+    shutil.copytree(PROJECT / "library", tmp_path / "library", ignore=shutil.ignore_patterns("__pycache__"))
+    write(tmp_path / "pyproject.toml", '[tool.async-lint]\ntarget-version = "5.2"\n')
+    write(
+        tmp_path / "library" / "cbv.py",
+        "from django.http import JsonResponse\nfrom django.views import View\n\nfrom library.models import Book\n\n\n"
+        "class BookView(View):\n    def get(self, request, pk):\n        return JsonResponse({'title': Book.objects.get(pk=pk).title})\n\n"
+        "    def post(self, request, pk):\n        Book.objects.filter(pk=pk).update(published=True)\n        return JsonResponse({})\n\n"
+        "    def label(self):\n        return 'books'\n",
+    )
+    result = run(tmp_path, "migrate", "library/cbv.py::BookView")
+    assert result.code == 0, result.err
+    text = (tmp_path / "library" / "cbv.py").read_text()
+    assert "    async def get(self, request, pk):\n        return JsonResponse({'title': (await Book.objects.aget(pk=pk)).title})" in text
+    assert "    async def post(self, request, pk):\n        await Book.objects.filter(pk=pk).aupdate(published=True)" in text
+    assert "    def label(self):" in text  # not a handler
