@@ -184,6 +184,8 @@ def _migrate(args: argparse.Namespace) -> int:
             print(f"Migrated `{migrated.name}` in {display_path(migrated.path)} (Django {format_version(project.target)}).")
         for caller in migrated.callers:
             print(f"  {caller}: calls `{migrated.name}` without `await`: it now returns a coroutine")
+        for call in migrated.unfollowed:
+            print(f"  {call} was not followed: if it queries the database or blocks, it now does so on the event loop")
     return 1 if refused else 0
 
 

@@ -54,6 +54,9 @@ class Migrated:
     # (its encoding and line endings are written back), and its new text.
     changes: dict[str, tuple[SourceFile, str]]
     callers: list[str] = field(default_factory=list)  # "path:line" of sync call sites
+    # "path:line: `call()`" of calls the migration could not follow (methods of module-level
+    # objects such as a service instance): if they query or block, they now do it on the loop.
+    unfollowed: list[str] = field(default_factory=list)
 
     @property
     def path(self) -> str:
@@ -94,6 +97,7 @@ def migrate(project: Project, spec: str) -> Migrated:
             raise MigrationError(f"{path}: no function, method or class `{name}`")
         if isinstance(function, ast.AsyncFunctionDef):
             raise MigrationError(f"{path}:{function.lineno}: `{name}` is already async")
+        _check_decorators(function, tree, source, path, name, project)
         names = [name]
     config = project.config
     model = ProjectModel.of_files(discover([str(config.root)], config), config.twins.patterns)
@@ -108,6 +112,7 @@ def migrate(project: Project, spec: str) -> Migrated:
             remaining += _convert(run, files, source.path, each, None, MAX_DEPTH)
     except FixProducedInvalidCode:
         raise MigrationError(f"{path}: a fix produced code that does not parse; nothing was written") from None
+    remaining += _untyped_queries(files, source, names)
     if remaining:
         edited = SourceFile(source.path, files.texts[source.path], source.encoding)
         lines = [f"{path}:{edited.row_col(d.start)[0]}: {d.code} {d.message}" for d in remaining]
@@ -116,7 +121,7 @@ def migrate(project: Project, spec: str) -> Migrated:
         )
     changes = {p: (files.sources[p], t) for p, t in files.texts.items() if t != files.sources[p].text}
     callers = [] if view is not None else _sync_callers(model, source, name)  # Django calls a view's handlers
-    return Migrated(source, name, changes, callers)
+    return Migrated(source, name, changes, callers, _unfollowed(files, changes))
 
 
 @dataclass
@@ -236,6 +241,93 @@ def _without_unused_import(text: str, module: str, name: str) -> str:
             lines[statement.lineno - 1] = f"{indent}from {'.' * statement.level}{module} import {names}{ending}"
             return "".join(lines)
     return text
+
+
+# Decorators that take an async view as it is, since the version given: Django's view decorators
+# since 5.0, its auth decorators since 5.1 (release notes of 5.0 and 5.1).
+_ASYNC_DECORATORS = (("django.views.decorators.", (5, 0, 0)), ("django.contrib.auth.decorators.", (5, 1, 0)))
+
+
+def _unfollowed(files: Files, changes: dict[str, tuple[SourceFile, str]]) -> list[str]:
+    """Calls in the async functions the migration wrote whose target it could not read: a method
+    of an object bound at module level (`_service = AuthService()`, then `_service.register()`)."""
+    found = []
+    for path, (original, after) in sorted(changes.items()):
+        tree = ast.parse(after)
+        before = ast.parse(original.text)
+        was_async = {f.name for f in ast.walk(before) if isinstance(f, ast.AsyncFunctionDef)}
+        objects = {
+            t.id for s in tree.body if isinstance(s, (ast.Assign, ast.AnnAssign))
+            for t in (s.targets if isinstance(s, ast.Assign) else [s.target]) if isinstance(t, ast.Name)
+        }
+        for function in ast.walk(tree):
+            if not isinstance(function, ast.AsyncFunctionDef) or function.name in was_async:
+                continue
+            parents = parents_of(function)
+            for node in ast.walk(function):
+                if not isinstance(node, ast.Call) or isinstance(parents.get(id(node)), ast.Await):
+                    continue
+                root = node.func
+                while isinstance(root, ast.Attribute):
+                    root = root.value
+                if isinstance(node.func, ast.Attribute) and isinstance(root, ast.Name) and root.id in objects:
+                    if not _in_sync_function(node, function, parents):
+                        found.append(f"{os.path.relpath(path)}:{node.lineno}: `{ast.unparse(node.func)}()`")
+    return found
+
+
+def _check_decorators(function, tree: ast.Module, source: SourceFile, path: str, name: str, project: Project) -> None:
+    """A decorator not known to accept an async function (it would call it and get a coroutine,
+    or wrap it in a sync function) stops the migration."""
+    from .imports import import_bindings, qualify
+
+    module, is_package = module_name_for(source.path)
+    imports = import_bindings(tree, module, is_package)
+    for decorator in function.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        qualname = qualify(target, imports) or ""
+        if not any(qualname.startswith(prefix) and project.target >= since for prefix, since in _ASYNC_DECORATORS):
+            raise MigrationError(
+                f"{path}:{decorator.lineno}: `@{ast.unparse(decorator)}` is not known to accept an async function; "
+                f"migrate `{name}` by hand, or without the decorator"
+            )
+
+
+def _untyped_queries(files: Files, source: SourceFile, names: list[str]) -> list[Diagnostic]:
+    """Manager calls left sync because the model could not be told (`model.objects.get()` on a
+    model chosen at run time): they would raise on the loop, so the migration is refused."""
+    from .django_api import QUERYSET_METHODS
+
+    text = files.texts[source.path]
+    edited = SourceFile(source.path, text, source.encoding)
+    tree = parse(edited)
+    found = []
+    for name in names:
+        function = find_function(tree, name) if isinstance(tree, ast.Module) else None
+        if function is None:
+            continue
+        parents = parents_of(function)
+        for node in ast.walk(function):
+            if (
+                isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in QUERYSET_METHODS
+                and ".objects" in ast.unparse(node.func.value) and not isinstance(parents.get(id(node)), ast.Await)
+                and not _in_sync_function(node, function, parents)
+            ):
+                found.append(Diagnostic(
+                    "ASL101", f"`.{node.func.attr}()` of a manager whose model async-lint cannot tell stays a sync query",
+                    source.path, edited.start(node), edited.end(node),
+                ))
+    return found
+
+
+def _in_sync_function(node: ast.AST, function: ast.AST, parents: dict[int, ast.AST]) -> bool:
+    """Inside a sync inner function (a moved transaction block): it runs in a thread."""
+    current = parents.get(id(node))
+    while current is not None and current is not function:
+        if isinstance(current, (ast.FunctionDef, ast.Lambda)):
+            return True
+        current = parents.get(id(current))
+    return False
 
 
 def twin_name(sync: str) -> str:

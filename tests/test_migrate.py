@@ -333,3 +333,43 @@ def test_a_class_based_view_has_all_its_handlers_migrated_together(tmp_path):
     assert "    async def get(self, request, pk):\n        return JsonResponse({'title': (await Book.objects.aget(pk=pk)).title})" in text
     assert "    async def post(self, request, pk):\n        await Book.objects.filter(pk=pk).aupdate(published=True)" in text
     assert "    def label(self):" in text  # not a handler
+
+
+def test_unknown_decorators_and_untyped_managers_are_refused(tmp_path):
+    """Found trying it on saleor: a view under a project decorator (which would get a coroutine
+    from the migrated function), and a query on a model chosen at run time, which no rule can
+    type, are refused rather than half converted."""
+    shutil.copytree(PROJECT / "library", tmp_path / "library", ignore=shutil.ignore_patterns("__pycache__"))
+    write(tmp_path / "pyproject.toml", '[tool.async-lint]\ntarget-version = "5.2"\n')
+    views = write(
+        tmp_path / "library" / "views.py",
+        "from django.views.decorators.http import require_GET\n\nfrom library.models import Book\nfrom library.tools import traced\n\n\n"
+        "@traced\ndef traced_view(request):\n    return Book.objects.count()\n\n\n"
+        "@require_GET\ndef plain_view(request):\n    return Book.objects.count()\n\n\n"
+        "def any_model(model, pk):\n    return model.objects.get(pk=pk).pk\n",
+    )
+    before = views.read_bytes()
+    traced = run(tmp_path, "migrate", "library/views.py::traced_view")
+    assert traced.code == 1 and "`@traced` is not known to accept an async function" in traced.err
+    untyped = run(tmp_path, "migrate", "library/views.py::any_model")
+    assert untyped.code == 1 and "`.get()` of a manager whose model async-lint cannot tell" in untyped.err
+    assert views.read_bytes() == before
+    # Django's view decorators accept async views since 5.0.
+    plain = run(tmp_path, "migrate", "library/views.py::plain_view")
+    assert plain.code == 0, plain.err
+    assert "@require_GET\nasync def plain_view(request):\n    return await Book.objects.acount()\n" in views.read_text()
+
+
+def test_calls_it_could_not_follow_are_listed(tmp_path):
+    """Found trying it on FachuanHybridSystem: a view calling methods of a module-level service
+    object; what they do is not read, so they are named for the user to check."""
+    shutil.copytree(PROJECT / "library", tmp_path / "library", ignore=shutil.ignore_patterns("__pycache__"))
+    write(tmp_path / "pyproject.toml", '[tool.async-lint]\ntarget-version = "5.2"\n')
+    write(
+        tmp_path / "library" / "views.py",
+        "from library.models import Book\nfrom library.registry import Registry\n\n_registry = Registry()\n\n\n"
+        "def view(request):\n    _registry.touch(request)\n    return Book.objects.count()\n",
+    )
+    result = run(tmp_path, "migrate", "library/views.py::view")
+    assert result.code == 0, result.err
+    assert "library/views.py:8: `_registry.touch()` was not followed" in result.out
