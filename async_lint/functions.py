@@ -41,6 +41,7 @@ from .semantic import (
     Pair,
     QuerySet,
     Scope,
+    assigned_once,
     iter_scope_nodes,
 )
 from .source import SourceFile
@@ -237,6 +238,9 @@ class ProjectFunctions:
             and _first_parameter(scope) == receiver.id
         ):
             return self._method(path, file, scope.owner, func.attr)
+        instance_of = self._module_object_class(receiver, file, scope)
+        if instance_of is not None:
+            return self._method(*instance_of, func.attr)
         value = file.infer(receiver, scope)
         if isinstance(value, (Instance, ModelClass, Manager, QuerySet)) and func.attr in DJANGO_METHODS:
             return None  # Django's own API: the ASL1 rules know it
@@ -253,6 +257,20 @@ class ProjectFunctions:
             qualname = file.qualname_of(func)
             return self._function(qualname) if qualname else None
         return None
+
+    def _module_object_class(self, receiver: ast.expr, file: FileModel, scope: Scope | None):
+        """The project class (path, file, class) of an object the module binds once by calling
+        it (`_service = AuthService()`), for `_service.register()`; a model's instance is left
+        to the model rules."""
+        if not isinstance(receiver, ast.Name) or (scope is not None and _root_bound(receiver, scope)):
+            return None
+        made = assigned_once(receiver.id, file.tree.body)
+        if not isinstance(made, ast.Call):
+            return None
+        qualname = file.qualname_of(made.func)
+        if qualname is None or self.index.kind(qualname) is not None:
+            return None
+        return self._class(qualname)
 
     def _ref(self, path: str, node, owner, parent) -> FunctionRef | None:
         entry = self._files.get(path)

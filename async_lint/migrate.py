@@ -121,7 +121,7 @@ def migrate(project: Project, spec: str) -> Migrated:
         )
     changes = {p: (files.sources[p], t) for p, t in files.texts.items() if t != files.sources[p].text}
     callers = [] if view is not None else _sync_callers(model, source, name)  # Django calls a view's handlers
-    return Migrated(source, name, changes, callers, _unfollowed(files, changes))
+    return Migrated(source, name, changes, callers, _unfollowed(run, changes))
 
 
 @dataclass
@@ -248,12 +248,16 @@ def _without_unused_import(text: str, module: str, name: str) -> str:
 _ASYNC_DECORATORS = (("django.views.decorators.", (5, 0, 0)), ("django.contrib.auth.decorators.", (5, 1, 0)))
 
 
-def _unfollowed(files: Files, changes: dict[str, tuple[SourceFile, str]]) -> list[str]:
+def _unfollowed(run: "_Run", changes: dict[str, tuple[SourceFile, str]]) -> list[str]:
     """Calls in the async functions the migration wrote whose target it could not read: a method
-    of an object bound at module level (`_service = AuthService()`, then `_service.register()`)."""
+    of an object bound at module level (`_service = make_service()`, then `_service.register()`)
+    that is not a project class's it can follow."""
     found = []
     for path, (original, after) in sorted(changes.items()):
         tree = ast.parse(after)
+        module, is_package = module_name_for(path)
+        file = FileModel(tree, module, is_package, run.model.index, run.functions, after)
+        run.functions.add_file(SourceFile(path, after, original.encoding), file)
         before = ast.parse(original.text)
         was_async = {f.name for f in ast.walk(before) if isinstance(f, ast.AsyncFunctionDef)}
         objects = {
@@ -271,7 +275,8 @@ def _unfollowed(files: Files, changes: dict[str, tuple[SourceFile, str]]) -> lis
                 while isinstance(root, ast.Attribute):
                     root = root.value
                 if isinstance(node.func, ast.Attribute) and isinstance(root, ast.Name) and root.id in objects:
-                    if not _in_sync_function(node, function, parents):
+                    scope = file.scope_for(function, None, None)
+                    if not _in_sync_function(node, function, parents) and run.functions.resolve(node.func, file, scope) is None:
                         found.append(f"{os.path.relpath(path)}:{node.lineno}: `{ast.unparse(node.func)}()`")
     return found
 

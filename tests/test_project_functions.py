@@ -301,3 +301,14 @@ def test_modules_re_exporting_each_other_end_the_search(project: Path):
         "from office.first import Thing\n\n\nasync def view(thing: Thing):\n    return thing.label()\n",
     )
     assert found == []
+
+
+def test_methods_of_a_module_level_object_of_a_project_class_are_followed(project: Path):
+    found = findings_in(
+        project,
+        "from office.models import Case\n\n\nclass Registry:\n    def total(self):\n        return Case.objects.count()\n\n"
+        "    def label(self):\n        return 'cases'\n\n\n_registry = Registry()\n\n\n"
+        "async def view():\n    return _registry.label(), _registry.total()\n",
+    )
+    assert [(row, code) for row, code, _ in found] == [(16, "ASL117")]
+    assert "`_registry.total()` runs `Case.objects.count()`" in found[0][2]
