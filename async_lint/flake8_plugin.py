@@ -5,7 +5,8 @@ flake8 already parsed and the lines it already read, so a file is not parsed a s
 linting.  The project's model index (which classes are models, their relations and managers)
 is built once, when flake8 hands over its options: from the project root and configuration
 that `async-lint check` finds for the paths flake8 was given, plus those paths (flake8 checks
-them whatever `.gitignore` says, so their models count).  flake8's `--jobs` workers, forked
+them whatever `.gitignore` says, so their models count), through async-lint's cache (each
+file's facts and the index are read again only when changed).  flake8's `--jobs` workers, forked
 after that, share it (where flake8 spawns its workers instead, each builds its own).
 
 Configuration is async-lint's own `[tool.async-lint]` (select, ignore, per-file-ignores,
@@ -29,11 +30,11 @@ from dataclasses import dataclass, replace
 from typing import Iterator
 
 from . import __version__
-from .config import Config
-from .discovery import discover
+from .cache import Cache
 from .engine import lint_source, too_deep_diagnostic
 from .functions import ProjectFunctions
 from .project_setup import Overrides, Project, ProjectModel, SetupError
+from .runner import Options, Run
 from .rules import OFF_BY_DEFAULT
 from .source import SourceFile
 
@@ -162,21 +163,21 @@ class Plugin:
             key = str(project.config.path or project.config.root)
             loaded = cls._projects.get(key)
             if loaded is None:
-                loaded = cls._projects[key] = LoadedProject(project, cls._model(project.config))
+                loaded = cls._projects[key] = LoadedProject(project, cls._model(project))
             cls._by_folder[lookup] = loaded
         return loaded
 
     @classmethod
-    def _model(cls, config: Config) -> ProjectModel:
+    def _model(cls, project: Project) -> ProjectModel:
         """The project model over the project root and the paths flake8 was given, as
-        `async-lint check` builds it."""
-        root = str(config.root)
-        files = set(discover([root], config))
+        `async-lint check` builds it, through its cache (`.async_lint_cache/` in the root)."""
+        config = project.config
         given = [p for p in cls.paths if os.path.isdir(p) or p.endswith((".py", ".pyi"))]
         if given:
-            unignored = replace(config, respect_gitignore=False)
-            files.update(discover(given, unignored))
-        return ProjectModel.of_files(files, config.twins.patterns)
+            # flake8 checks the paths it is given whatever `.gitignore` says: their models count.
+            config = replace(config, respect_gitignore=False)
+        options = Options([str(config.root), *given], project.target, project.enabled, reach=project.reach)
+        return Run(options, config, cache=Cache(config.root)).project_model()
 
 
 def _asl_selected(options) -> bool:

@@ -162,6 +162,15 @@ class Run:
         self.report.sources = self.sources
         return self.report
 
+    def project_model(self) -> ProjectModel:
+        """The project model of the paths alone, built as a check builds it: each file's facts
+        and the index taken from the cache when unchanged, the cache then updated (the flake8
+        plugin's, so that a warm flake8 run does not rebuild the index)."""
+        model = ProjectModel(self._index(self._facts(discover(self.options.paths, self.config))), self.module_paths)
+        if self.cache is not None:
+            self.cache.save()
+        return model
+
     def _read(self, files: list[str]) -> None:
         writing = self.options.fix and not self.options.diff
         for path in files:

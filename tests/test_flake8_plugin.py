@@ -148,18 +148,18 @@ def test_one_index_per_process_and_no_second_parse(small_project, monkeypatch):
     write(small_project / "library" / "views.py", VIEWS)
     write(small_project / "library" / "more.py", VIEWS.replace("def detail", "def other"))
     builds, parsed = [], []
-    original_build = ProjectIndex.build.__func__
+    original_build = ProjectIndex.assemble.__func__
     original_parse = ast.parse
 
-    def counting_build(cls, texts, parse, *args):
-        builds.append(len(texts))
-        return original_build(cls, texts, parse, *args)
+    def counting_build(cls, facts, parse, *args):
+        builds.append(len(facts))
+        return original_build(cls, facts, parse, *args)
 
     def counting_parse(source, filename="<unknown>", *args, **kwargs):
         parsed.append(str(filename))
         return original_parse(source, filename, *args, **kwargs)
 
-    monkeypatch.setattr(ProjectIndex, "build", classmethod(counting_build))
+    monkeypatch.setattr(ProjectIndex, "assemble", classmethod(counting_build))
     monkeypatch.setattr(ast, "parse", counting_parse)
 
     flake8_plugin.Plugin.parse_options(_Options([str(small_project)]))
@@ -176,16 +176,16 @@ def test_one_index_per_process_and_no_second_parse(small_project, monkeypatch):
     assert not [p for p in parsed if p.endswith(("views.py", "more.py"))], parsed  # linting parsed nothing
 
 
-# What runs flake8 with ProjectIndex.build logging the process that builds.
+# What runs flake8 with ProjectIndex.assemble logging the process that builds the index.
 COUNTING_FLAKE8 = """
 import os, sys
 from async_lint import project
-build = project.ProjectIndex.build.__func__
-def logged(cls, texts, parse, *args):
+build = project.ProjectIndex.assemble.__func__
+def logged(cls, facts, parse, *args):
     with open(os.environ["BUILD_LOG"], "a") as log:
         log.write(f"{os.getpid()}\\n")
-    return build(cls, texts, parse, *args)
-project.ProjectIndex.build = classmethod(logged)
+    return build(cls, facts, parse, *args)
+project.ProjectIndex.assemble = classmethod(logged)
 from flake8.main.cli import main
 sys.exit(main())
 """
