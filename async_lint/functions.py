@@ -41,7 +41,6 @@ from .semantic import (
     Pair,
     QuerySet,
     Scope,
-    assigned_once,
     iter_scope_nodes,
 )
 from .source import SourceFile
@@ -264,8 +263,8 @@ class ProjectFunctions:
         to the model rules."""
         if not isinstance(receiver, ast.Name) or (scope is not None and _root_bound(receiver, scope)):
             return None
-        made = assigned_once(receiver.id, file.tree.body)
-        if not isinstance(made, ast.Call):
+        made = file.module_calls.get(receiver.id)
+        if made is None:
             return None
         qualname = file.qualname_of(made.func)
         if qualname is None or self.index.kind(qualname) is not None:

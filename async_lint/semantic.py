@@ -300,6 +300,8 @@ class Scope:
     @cached_property
     def imports(self) -> dict[str, str]:
         """Names this function's own frame binds by an import and nothing else."""
+        if not self.file.has_function_imports:
+            return {}
         imported = dict(_imports_in(self.node, self.file.module, self.file.is_package))
         if not imported:
             return {}
@@ -497,6 +499,17 @@ class FileModel:
         return {
             s.name: s for s in self.tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
         }
+
+    @cached_property
+    def module_calls(self) -> dict[str, ast.Call]:
+        """Names the module binds once, to what a call returns (`_service = AuthService()`)."""
+        bound: dict[str, list[ast.expr]] = {}
+        for node in iter_scope_nodes(self.tree.body):
+            if isinstance(node, ast.Assign):
+                for target in node.targets:
+                    if isinstance(target, ast.Name):
+                        bound.setdefault(target.id, []).append(node.value)
+        return {name: values[0] for name, values in bound.items() if len(values) == 1 and isinstance(values[0], ast.Call)}
 
     @cached_property
     def module_classes(self) -> dict[str, ast.ClassDef]:
@@ -721,11 +734,17 @@ class FileModel:
         return qualify(node, self.imports) or qualify(node, self.function_imports)
 
     @cached_property
+    def has_function_imports(self) -> bool:
+        """Whether an import can be inside a function: some import line is indented (without
+        the text, assume so)."""
+        return self.text is None or _INDENTED_IMPORT.search(self.text) is not None
+
+    @cached_property
     def function_imports(self) -> dict[str, str]:
         """Names imported inside functions (`from asgiref.sync import markcoroutinefunction` in
         `__init__`), where every such import of the name agrees and nothing at module level
         binds it: rules that resolve a name without its scope read them too."""
-        if self.text is not None and not _INDENTED_IMPORT.search(self.text):
+        if not self.has_function_imports:
             return {}  # every import starts a line: none is inside a function
         found: dict[str, str | None] = {}
         # One walk: the imports that are not the module's own nor a class body's are in functions.
