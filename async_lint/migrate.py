@@ -28,11 +28,11 @@ from .fixers.imports import ensure_import
 from .fixes import FixProducedInvalidCode, apply_edits, fix_text
 from .imports import module_name_for
 from .migrate_blocks import move_atomic_blocks
-from .migrate_helpers import MAX_DEPTH, Files, awaited_calls, helper_calls, helper_location, parents_of, twin_source
+from .migrate_helpers import MAX_DEPTH, Files, awaited_calls, helper_calls, helper_location, twin_source
 from .project_setup import Project, ProjectModel
 from .rules import RULES
 from .runner import write_atomic
-from .semantic import FileModel
+from .semantic import FileModel, parents_of
 from .source import SourceFile, UnreadableSource
 
 # What runs on the event loop once the function is async: the event-loop rules' families, and

@@ -15,6 +15,7 @@ import ast
 import io
 import tokenize
 
+from .semantic import iter_scope_nodes
 from .source import SourceFile
 
 _ATOMIC = ("transaction.atomic", "atomic", "django.db.transaction.atomic")
@@ -60,7 +61,7 @@ def _is_atomic(statement: ast.With) -> bool:
 
 
 def _moved(source: SourceFile, function, block: ast.With, step: str, name: str) -> str | None:
-    if any(isinstance(n, _STOPPERS) for n in _walk_own(block)) or _loose_jump(block):
+    if any(isinstance(n, _STOPPERS) for n in iter_scope_nodes([block])) or _loose_jump(block):
         return None
     lines = source.text[source.line_starts[block.lineno - 1] : _line_end(source, block.end_lineno)]
     if _multiline_strings(lines):
@@ -68,7 +69,7 @@ def _moved(source: SourceFile, function, block: ast.With, step: str, name: str) 
     indent = source.indentation(block)
     if indent is None:
         return None
-    assigned = {n.id for n in _walk_own(block) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    assigned = {n.id for n in iter_scope_nodes([block]) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
     read_after = {
         n.id for n in ast.walk(function)
         if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.lineno > block.end_lineno
@@ -87,16 +88,6 @@ def _moved(source: SourceFile, function, block: ast.With, step: str, name: str) 
     else:
         text += f"{indent}{call}{newline}"
     return text
-
-
-def _walk_own(node: ast.AST):
-    """Every node under `node`, nested functions and classes left out."""
-    stack = list(ast.iter_child_nodes(node))
-    while stack:
-        current = stack.pop()
-        yield current
-        if not isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-            stack.extend(ast.iter_child_nodes(current))
 
 
 def _loose_jump(block: ast.With) -> bool:

@@ -102,6 +102,3 @@ def awaited_calls(text: str, source: SourceFile, calls: list[ast.Call], parents:
         text = text[:start] + (f"({rewritten})" if operand else rewritten) + text[end:]
     return text
 
-
-def parents_of(tree: ast.AST) -> dict[int, ast.AST]:
-    return {id(child): node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}

@@ -446,6 +446,11 @@ def assigned_once(name: str, body: list[ast.stmt]) -> ast.expr | None:
     return values[0] if len(values) == 1 else None
 
 
+def parents_of(tree: ast.AST) -> dict[int, ast.AST]:
+    """Each node's parent under `tree`, by the child's id."""
+    return {id(child): parent for parent in ast.walk(tree) for child in ast.iter_child_nodes(parent)}
+
+
 _INDENTED_IMPORT = re.compile(r"^[ \t]+(?:from[ \t]+[\w.]+[ \t]+)?import[ \t]", re.MULTILINE)
 
 

@@ -33,7 +33,7 @@ from .. import django_api as api
 from ..context import Context
 from ..diagnostics import Edit
 from ..imports import import_bindings, module_name_for
-from ..semantic import Cache, FileModel, Instance, Manager, QuerySet, Session, Signal
+from ..semantic import Cache, FileModel, Instance, Manager, QuerySet, Session, Signal, parents_of
 from ..twins.translation import CannotTranslate, Names, translate
 from ..source import SourceFile
 from .expressions import needs_parentheses
@@ -315,10 +315,6 @@ def _own_nodes(function: ast.AST):
             stack.extend(reversed(list(ast.iter_child_nodes(node))))
 
 
-def _parents(function: ast.AST) -> dict[int, ast.AST]:
-    return {id(child): parent for parent in ast.walk(function) for child in ast.iter_child_nodes(parent)}
-
-
 def super_method(call: ast.AST) -> str | None:
     """`m` for `super().m(...)` or `super(Class, self).m(...)`."""
     if (
@@ -349,7 +345,7 @@ def async_translation(
     start, end = span
     wrapper = wrapper_name(ctx)
     edits = [Edit(ctx.source.start(function), header[0], f"async def {twin}")]
-    parents = _parents(function)
+    parents = parents_of(function)
     needs_wrapper = False
     for node in _own_nodes(function):
         name = super_method(node)
@@ -517,7 +513,7 @@ class _Exactness:
             } - self.relations
 
     def holds(self) -> bool:
-        parents = _parents(self.node)
+        parents = parents_of(self.node)
         for node in _own_nodes(self.node):
             if isinstance(node, ast.Call) and not self._call_is_safe(node, parents):
                 return False

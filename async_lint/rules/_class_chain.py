@@ -42,6 +42,16 @@ def _base_name(base: ast.expr, file) -> str | None:
     return file.qualname_of(base)
 
 
+def declared_fields(chain):
+    """(attribute, field class name, the call) of each `name = SomeField(...)` in the chain's
+    class bodies, nearest class first: a form's or serializer's declared fields."""
+    for cls, _ in chain:
+        for stmt in cls.body:
+            if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call) and isinstance(stmt.targets[0], ast.Name):
+                field = stmt.value.func
+                yield stmt.targets[0].id, field.attr if isinstance(field, ast.Attribute) else getattr(field, "id", ""), stmt.value
+
+
 def class_attribute(chain, name: str) -> tuple[ast.expr, object] | None:
     """The value of `name = ...` in the nearest class of the chain that assigns it."""
     for cls, file in chain:

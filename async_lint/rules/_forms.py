@@ -7,7 +7,7 @@ import ast
 from dataclasses import dataclass
 
 from ..semantic import assigned_once
-from ._class_chain import class_chain, included_relations, meta
+from ._class_chain import class_chain, declared_fields, included_relations, meta
 
 _MODEL_FORMS = frozenset({"django.forms.ModelForm", "django.forms.models.ModelForm", "django.forms.models.BaseModelForm"})
 _FORMS = frozenset({"django.forms.Form", "django.forms.forms.Form", "django.forms.BaseForm", "django.forms.forms.BaseForm"})
@@ -63,11 +63,7 @@ def _form_class(qualname: str, ctx) -> FormFacts | None:
 
 
 def _declared_choice_field(chain) -> str | None:
-    for cls, _ in chain:
-        for stmt in cls.body:
-            if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call):
-                field = stmt.value.func
-                name = field.attr if isinstance(field, ast.Attribute) else getattr(field, "id", "")
-                if name in _CHOICE_FIELDS and isinstance(stmt.targets[0], ast.Name):
-                    return f"`{stmt.targets[0].id}` is a {name}, which looks the submitted value up"
+    for attribute, name, _ in declared_fields(chain):
+        if name in _CHOICE_FIELDS:
+            return f"`{attribute}` is a {name}, which looks the submitted value up"
     return None

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from ..project import own_returns
 from ..semantic import assigned_once
-from ._class_chain import class_attribute, class_chain, defines, included_relations, meta
+from ._class_chain import class_attribute, class_chain, declared_fields, defines, included_relations, meta
 
 _MODEL_SERIALIZERS = frozenset(
     {
@@ -126,14 +126,10 @@ def _facts(qualname: str, ctx) -> SerializerFacts | None:
 
 
 def _declared_lookup_field(chain) -> str | None:
-    for cls, _ in chain:
-        for stmt in cls.body:
-            if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call) and isinstance(stmt.targets[0], ast.Name):
-                field = stmt.value.func
-                name = field.attr if isinstance(field, ast.Attribute) else getattr(field, "id", "")
-                read_only = any(k.arg == "read_only" and isinstance(k.value, ast.Constant) and k.value.value is True for k in stmt.value.keywords)
-                if name in _LOOKUP_FIELDS and not read_only:
-                    return f"`{stmt.targets[0].id}` is a {name}, which looks the submitted value up"
+    for attribute, name, call in declared_fields(chain):
+        read_only = any(k.arg == "read_only" and isinstance(k.value, ast.Constant) and k.value.value is True for k in call.keywords)
+        if name in _LOOKUP_FIELDS and not read_only:
+            return f"`{attribute}` is a {name}, which looks the submitted value up"
     return None
 
 

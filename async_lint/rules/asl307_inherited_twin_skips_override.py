@@ -7,7 +7,7 @@ from ..diagnostics import Applicability
 from ..fixers.missing_method_twin import SuperTwin
 from .asl3_shared import async_twin_fix, is_stub
 from .base import MODULE, Invalid, Rule, Valid
-from ._class_chain import class_chain
+from ._class_chain import class_chain, defines
 
 _CACHE = "from django.core.cache.backends.locmem import LocMemCache\n\n\n"
 _MANAGER = "from django.db import models\nfrom django.utils.text import slugify\n\n\n"
@@ -168,18 +168,10 @@ def _reaches(function, sync: str, chain, seen: set[str]) -> bool:
                 return True
             if node.attr not in seen:
                 seen.add(node.attr)
-                method = _lookup(chain, node.attr)
+                method = defines(chain, node.attr)
                 if method is not None and _reaches(method, sync, chain, seen):
                     return True
     return False
-
-
-def _lookup(chain, name: str):
-    for cls, _ in chain:
-        for stmt in cls.body:
-            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == name:
-                return stmt
-    return None
 
 
 def _auth_backend(chain, external: set[str]) -> bool:

@@ -5,6 +5,8 @@ import ast
 from .. import django_api as api
 from ..diagnostics import Applicability, Edit, Fix
 from ..fixers.expressions import needs_parentheses
+from ..project import own_returns
+from ..semantic import parents_of
 from .asl3_shared import is_stub
 from .asl4_shared import view_class
 from .base import MODULE, Invalid, Rule, Valid
@@ -106,17 +108,6 @@ class SyncFallbackOnAsyncView(Rule):
             )
 
 
-def _returns(function: ast.FunctionDef):
-    """The function's own `return value` statements (nested functions aside)."""
-    stack = list(function.body)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ast.Return) and node.value is not None:
-            yield node
-        elif not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-            stack.extend(ast.iter_child_nodes(node))
-
-
 def _hands_over(value: ast.expr) -> bool:
     """`super().dispatch(...)`, `handler(...)`, `self.get(...)`: the handler's coroutine."""
     if not isinstance(value, ast.Call):
@@ -130,7 +121,7 @@ def _hands_over(value: ast.expr) -> bool:
 
 
 def _returns_a_response(function: ast.FunctionDef, ctx) -> bool:
-    for node in _returns(function):
+    for node in own_returns(function.body):
         value = node.value
         if isinstance(value, ast.Call) and not _hands_over(value):
             name = ctx.file.qualname_of(value.func) or ""
@@ -142,10 +133,11 @@ def _returns_a_response(function: ast.FunctionDef, ctx) -> bool:
 def _made_async(ctx, function: ast.FunctionDef) -> tuple[Edit, ...] | None:
     start = ctx.source.start(function)
     edits = [Edit(start, start, "async ")]
+    parents = parents_of(function)
     for node in ast.walk(function):
         if isinstance(node, ast.Call) and _hands_over(node):
             call_start = ctx.source.start(node)
-            parent = _parent_of(function, node)
+            parent = parents.get(id(node))
             if isinstance(parent, ast.Await):
                 continue
             if needs_parentheses(node, parent):
@@ -154,9 +146,3 @@ def _made_async(ctx, function: ast.FunctionDef) -> tuple[Edit, ...] | None:
                 edits.append(Edit(call_start, call_start, "await "))
     return tuple(sorted(edits))
 
-
-def _parent_of(tree: ast.AST, child: ast.AST) -> ast.AST | None:
-    for node in ast.walk(tree):
-        if child in list(ast.iter_child_nodes(node)):
-            return node
-    return None
