@@ -25,7 +25,7 @@ from .newer_syntax import newer_syntax
 from .noqa import suppressed
 from .project import ProjectIndex
 from .rules.base import EVENT_LOOP, Rule
-from .semantic import FileModel, Scope
+from .semantic import FileModel, Scope, child_nodes
 from .source import SourceFile
 from .config import TwinSettings
 
@@ -136,26 +136,6 @@ def helper_hazards(target: Version, dispatch: Dispatch):
     return find
 
 
-# Fields that never hold child nodes a rule looks at (names, flags, expression contexts).
-_LEAF_FIELDS = frozenset({"ctx", "id", "attr", "arg", "asname", "module", "level", "kind", "name", "names", "is_async", "conversion", "type_comment"})
-_child_fields: dict[type, tuple[str, ...]] = {}
-
-
-def _children(node: ast.AST) -> list[ast.AST]:
-    """The child nodes, in source order (faster than `ast.iter_child_nodes`)."""
-    fields = _child_fields.get(type(node))
-    if fields is None:
-        fields = _child_fields[type(node)] = tuple(f for f in node._fields if f not in _LEAF_FIELDS)
-    children: list[ast.AST] = []
-    for name in fields:
-        value = getattr(node, name, None)
-        if isinstance(value, ast.AST):
-            children.append(value)
-        elif isinstance(value, list):
-            children.extend(v for v in value if isinstance(v, ast.AST))
-    return children
-
-
 def _walk_body(scope: Scope, ctx: Context, rules: RulesByType) -> Iterable[Diagnostic]:
     """Event-loop rules over one function body, as if it ran on the loop (helper probes)."""
     yield from _walk(scope.node.body, (), ctx, scope, in_loop=True, owner=None, loop_rules=rules, module_rules={}, file=None)
@@ -237,7 +217,7 @@ def _walk(
         path.append(node)
         stack.append(_EXIT)
         annotated = isinstance(node, _ANNOTATED)
-        for child in reversed(_children(node)):
+        for child in reversed(child_nodes(node)):
             if outside and any(child is o for o in outside):
                 entry = (child, node_scope, node_owner, node_in_loop)
             else:

@@ -24,19 +24,20 @@ async-lint's), a file that does not parse is flake8's E999 rather than ASL901, a
 from __future__ import annotations
 
 import ast
+import gc
 import os
 import sys
 from dataclasses import dataclass, replace
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from . import __version__
-from .cache import Cache
-from .engine import lint_source, too_deep_diagnostic
-from .functions import ProjectFunctions
-from .project_setup import Overrides, Project, ProjectModel, SetupError
-from .runner import Options, Run
-from .rules import OFF_BY_DEFAULT
-from .source import SourceFile
+
+if TYPE_CHECKING:
+    from .functions import ProjectFunctions
+    from .project_setup import Project, ProjectModel
+
+# The engine and the rules are imported only when an ASL code is selected: flake8 imports
+# every installed plugin on each run, and `flake8 --select E,W,F` must not pay for this one.
 
 # As in the CLI: inference follows long method chains recursively.
 RECURSION_LIMIT = 6000
@@ -99,9 +100,11 @@ class Plugin:
         cls._by_folder.clear()
         if not cls.active:
             return  # `flake8 --select E,W,F`: no index, no configuration read, nothing checked
+        from .django_api import parse_target
+        from .rules import OFF_BY_DEFAULT
+
         cls.target_version = options.async_lint_target_version
         if cls.target_version:
-            from .django_api import parse_target
 
             try:
                 parse_target(cls.target_version)
@@ -119,10 +122,17 @@ class Plugin:
             cls._project(os.path.abspath(cls.paths[0]) if cls.paths else os.path.join(os.getcwd(), "-"))
         except AsyncLintConfigError as error:
             raise SystemExit(f"flake8: async-lint: {error}") from None
+        # The index, the rules and the modules loaded for them live as long as the process:
+        # set apart from what the cyclic collector walks, each of its full collections (run
+        # as flake8 allocates) costs what it costs without the plugin.
+        gc.freeze()
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         if not self.active or not isinstance(self.tree, ast.Module):
             return
+        from .engine import lint_source, too_deep_diagnostic
+        from .source import SourceFile
+
         path = os.path.abspath(self.filename)
         loaded = self._project(path)
         project = loaded.project
@@ -154,6 +164,8 @@ class Plugin:
         lookup = "\0".join(paths)
         loaded = cls._by_folder.get(lookup)
         if loaded is None:
+            from .project_setup import Overrides, Project, SetupError
+
             sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
             overrides = Overrides(target_version=cls.target_version, extend_select=tuple(cls.explicitly_selected))
             try:
@@ -171,6 +183,9 @@ class Plugin:
     def _model(cls, project: Project) -> ProjectModel:
         """The project model over the project root and the paths flake8 was given, as
         `async-lint check` builds it, through its cache (`.async_lint_cache/` in the root)."""
+        from .cache import Cache
+        from .runner import Options, Run
+
         config = project.config
         given = [p for p in cls.paths if os.path.isdir(p) or p.endswith((".py", ".pyi"))]
         if given:

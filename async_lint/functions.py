@@ -5,9 +5,10 @@ function returns.
 Async code calls helpers: `await load_case(pk)` in another module, `self.collect_tags()` that
 calls `self.current_user()` that reads `request.user`, `job.mark_cancelled()` defined on the
 model.  A rule that stops at the edge of the function it checks misses all of these, so rules
-ask this model instead.  It reads a module only when async code reaches into it (parsed once per
-run, with the same semantic model the checked file has) and memoises each answer; a call cycle
-ends the search.  Every file an answer was drawn from is recorded (`consulted`), so a cached
+ask this model instead.  It reads a module only when async code reaches into it (with the same
+semantic model the checked file has) and memoises each answer; a call cycle ends the search.
+The most recently used files stay parsed (`KEPT_FILES`): memory stays bounded on a project of
+any size, and a module evicted is parsed again when reached.  Every file an answer was drawn from is recorded (`consulted`), so a cached
 finding is thrown away when one of them changes.
 
 What a function returns is taken from its body when the body fetched the value (a model
@@ -18,6 +19,7 @@ instance typed only by an annotation has an unknown origin: nothing is assumed l
 from __future__ import annotations
 
 import ast
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
@@ -66,6 +68,11 @@ DJANGO_METHODS = frozenset(
 ) | api.LAZY_QUERYSET_METHODS | api.MODEL_METHODS_WITHOUT_TWIN | {"get_queryset"}
 # How far up a class hierarchy a `self.method()` is looked for.
 _MAX_BASES = 8
+# Files kept parsed from one checked file to the next, with their semantic models and the
+# answers drawn from them: the helper modules async code keeps reaching stay parsed, and memory
+# is bounded (keeping all 850 files of courtlistener took 300 MB, and in a flake8 process each
+# of Python's full collections walked them all, adding a quarter to the whole run).
+KEPT_FILES = 32
 
 
 @dataclass(frozen=True, eq=False)
@@ -137,10 +144,12 @@ class ProjectFunctions:
         self.index = index
         self.module_paths = module_paths  # dotted module name → file
         self._read, self._parse, self._find_hazards = read, parse, hazards
-        self._files: dict[str, tuple[SourceFile, FileModel] | None] = {}
-        self._paths: dict[int, str] = {}  # id of a file's model → its path
+        # Least recently used first; None: unreadable or unparsable.
+        self._files: OrderedDict[str, tuple[SourceFile, FileModel] | None] = OrderedDict()
+        self._paths: dict[int, str] = {}  # id of a kept file's model → its path
         # Keys hold the function's node itself: an id could be reused by a later tree.
         self._memo: dict[tuple, tuple[object, frozenset[str]]] = {}
+        self._memo_keys: defaultdict[str, list[tuple]] = defaultdict(list)  # by file drawn from
         # The files answers have been drawn from since the last reset (see `consulted_since`).
         self.consulted: set[str] = set()
 
@@ -183,22 +192,39 @@ class ProjectFunctions:
     # -- files --------------------------------------------------------------------------
 
     def add_file(self, source: SourceFile, file: FileModel) -> None:
-        """The file being checked: its functions are found in its own tree."""
-        self._files[source.path] = (source, file)
-        self._paths[id(file)] = source.path
+        """The file being checked: its functions are found in its own tree.  Files are evicted
+        here, between two checked files, never while an answer is being drawn from them."""
+        self._forget(source.path)
+        while len(self._files) >= KEPT_FILES:
+            self._forget(next(iter(self._files)))
+        self._keep(source.path, (source, file))
 
     def _file(self, path: str) -> tuple[SourceFile, FileModel] | None:
         self.consulted.add(path)
-        if path not in self._files:
-            self._files[path] = None  # unreadable, unparsable: nothing known
-            source = self._read(path)
-            tree = self._parse(source) if source is not None else None
-            if tree is not None:
-                module, is_package = module_name_for(path)
-                file = FileModel(tree, module, is_package, self.index, self, source.text)
-                self._files[path] = (source, file)
-                self._paths[id(file)] = path
-        return self._files[path]
+        if path in self._files:
+            self._files.move_to_end(path)
+            return self._files[path]
+        entry = None  # unreadable, unparsable: nothing known
+        source = self._read(path)
+        tree = self._parse(source) if source is not None else None
+        if tree is not None:
+            module, is_package = module_name_for(path)
+            entry = (source, FileModel(tree, module, is_package, self.index, self, source.text))
+        self._keep(path, entry)
+        return entry
+
+    def _keep(self, path: str, entry: tuple[SourceFile, FileModel] | None) -> None:
+        self._files[path] = entry
+        if entry is not None:
+            self._paths[id(entry[1])] = path
+
+    def _forget(self, path: str) -> None:
+        """Drop a file's tree and model, and every answer drawn from it."""
+        entry = self._files.pop(path, None)
+        if entry is not None:
+            del self._paths[id(entry[1])]
+        for key in self._memo_keys.pop(path, ()):
+            self._memo.pop(key, None)
 
     def _module(self, module: str) -> tuple[SourceFile, FileModel] | None:
         path = self.module_paths.get(module)
@@ -341,7 +367,7 @@ class ProjectFunctions:
         that is certain.  `ignore`: codes of operations the caller made safe beforehand."""
         if ref.is_async or not _plain(ref.node) or _is_generator(ref.node):
             return None
-        return self._memoised(("chain", ref.node, ignore), lambda: self._chain(ref, ignore))
+        return self._memoised(("chain", ref.node, ignore), ref.path, lambda: self._chain(ref, ignore))
 
     def _chain(self, ref: FunctionRef, ignore: frozenset[str]) -> UnsafeChain | None:
         once = _run_once_blocks(ref.node)
@@ -382,7 +408,7 @@ class ProjectFunctions:
     def returns(self, ref: FunctionRef) -> object | None:
         if _is_generator(ref.node):
             return None
-        return self._memoised(("returns", ref.node), lambda: self._returns(ref))
+        return self._memoised(("returns", ref.node), ref.path, lambda: self._returns(ref))
 
     def _returns(self, ref: FunctionRef) -> object | None:
         scope = ref.file.scope_for(ref.node, ref.parent, ref.owner)
@@ -429,9 +455,10 @@ class ProjectFunctions:
 
     # -- memo --------------------------------------------------------------------------------
 
-    def _memoised(self, key: tuple, compute: Callable[[], object]) -> object | None:
-        """One answer per key and run; the files it was drawn from are added to `consulted`
-        on every use.  A key asked for while it is computed (a call cycle) is None."""
+    def _memoised(self, key: tuple, path: str, compute: Callable[[], object]) -> object | None:
+        """One answer per key (about a function of the file at `path`) while the files it was
+        drawn from are kept; those files are added to `consulted` on every use.  A key asked
+        for while it is computed (a call cycle) is None."""
         if key in self._memo:
             value, files = self._memo[key]
             self.consulted |= files
@@ -444,6 +471,8 @@ class ProjectFunctions:
             files = frozenset(self.consulted)
             self.consulted = outer | files
         self._memo[key] = (value, files)
+        for drawn_from in files | {path}:
+            self._memo_keys[drawn_from].append(key)
         return value
 
 

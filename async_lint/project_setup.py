@@ -145,10 +145,10 @@ class ProjectModel:
         return read_source(path)
 
     def parse(self, source: SourceFile) -> ast.Module | None:
-        if source.path not in self.trees or self.trees[source.path] is None:
-            tree = parse(source)
-            self.trees[source.path] = tree if isinstance(tree, ast.Module) else None
-        return self.trees[source.path]
+        """The file's tree: the one the run parsed already, else parsed now and not kept here
+        (the project's functions keep the files they use, a bounded number)."""
+        tree = self.trees.get(source.path) or parse(source)
+        return tree if isinstance(tree, ast.Module) else None
 
     def functions(self, target: Version, dispatch: Dispatch) -> ProjectFunctions:
         """The project's functions, followed on demand (one per run, or per worker)."""

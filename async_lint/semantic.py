@@ -454,6 +454,30 @@ def parents_of(tree: ast.AST) -> dict[int, ast.AST]:
 _INDENTED_IMPORT = re.compile(r"^[ \t]+(?:from[ \t]+[\w.]+[ \t]+)?import[ \t]", re.MULTILINE)
 
 
+# Fields that never hold a node a rule looks at (names, flags, expression contexts, an import's
+# aliases).
+_LEAF_FIELDS = frozenset({"ctx", "id", "attr", "arg", "asname", "module", "level", "kind", "name", "names", "is_async", "conversion", "type_comment"})
+_child_fields: dict[type, tuple[str, ...]] = {}
+
+
+def child_nodes(node: ast.AST) -> list[ast.AST]:
+    """The child nodes, in source order (faster than `ast.iter_child_nodes`)."""
+    fields = _child_fields.get(type(node))
+    if fields is None:
+        fields = _child_fields[type(node)] = tuple(f for f in node._fields if f not in _LEAF_FIELDS)
+    children: list[ast.AST] = []
+    for name in fields:
+        value = getattr(node, name, None)
+        if isinstance(value, ast.AST):
+            children.append(value)
+        elif isinstance(value, list):
+            children.extend(v for v in value if isinstance(v, ast.AST))
+    return children
+
+
+_NEW_FRAME = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+
+
 def iter_scope_nodes(body: list[ast.stmt]) -> Iterator[ast.AST]:
     """Every node of a function body that runs in that function's frame: nested functions,
     lambdas and classes are yielded but not entered."""
@@ -461,9 +485,8 @@ def iter_scope_nodes(body: list[ast.stmt]) -> Iterator[ast.AST]:
     while stack:
         node = stack.pop()
         yield node
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-            continue
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+        if not isinstance(node, _NEW_FRAME):
+            stack.extend(reversed(child_nodes(node)))
 
 
 # -- the file model -------------------------------------------------------------------------

@@ -218,3 +218,27 @@ def test_a_config_error_is_one_line_and_only_when_asl_is_selected(project):
     assert selected.returncode != 0
     lines = selected.stderr.strip().splitlines()
     assert len(lines) == 1 and "selekt" in lines[0] and "pyproject.toml" in lines[0], selected.stderr
+
+
+# What runs flake8 and then prints the async-lint modules it imported.
+IMPORTS_AFTER_FLAKE8 = """
+import sys
+from flake8.main.cli import main
+main(sys.argv[1:])
+print(sorted(m for m in sys.modules if m.startswith("async_lint")))
+"""
+
+
+def test_unselected_plugin_imports_neither_engine_nor_rules(small_project):
+    write(small_project / "library" / "views.py", VIEWS)
+
+    def imported(*select: str) -> list[str]:
+        process = subprocess.run(
+            [sys.executable, "-c", IMPORTS_AFTER_FLAKE8, *select, "--exit-zero", "library/views.py"],
+            cwd=small_project, capture_output=True, text=True, env=environment(), timeout=120,
+        )
+        assert "Traceback" not in process.stderr, process.stderr
+        return ast.literal_eval(process.stdout.strip().splitlines()[-1])
+
+    assert imported("--select", "E,W,F") == ["async_lint", "async_lint.flake8_plugin"]
+    assert {"async_lint.engine", "async_lint.rules"} <= set(imported("--select", "E,W,F,ASL"))

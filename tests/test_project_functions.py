@@ -312,3 +312,43 @@ def test_methods_of_a_module_level_object_of_a_project_class_are_followed(projec
     )
     assert [(row, code) for row, code, _ in found] == [(16, "ASL117")]
     assert "`_registry.total()` runs `Case.objects.count()`" in found[0][2]
+
+
+def test_files_evicted_from_memory_are_read_again_with_the_same_answers(project: Path, monkeypatch):
+    """Only the most recently used files stay parsed (memory stays bounded on a large project):
+    with room for one file, chains through three modules are still followed, each module read
+    again when reached, and the answers are those of a run that keeps every file."""
+    from async_lint import functions as functions_module
+    from async_lint.engine import lint_source
+    from async_lint.project_setup import Project, ProjectModel
+    from async_lint.source import SourceFile
+
+    views = {
+        "views.py": "from office.services import count_cases\n\n\nasync def view(request):\n    return count_cases()\n",
+        "other.py": "from office.services import load_and_touch\n\n\nasync def view(pk):\n    return load_and_touch(pk)\n",
+    }
+    for name, text in views.items():
+        (project / "office" / name).write_text(text)
+    loaded = Project.load([str(project)])
+    model = ProjectModel.of_files([str(p) for p in (project / "office").glob("*.py")], ())
+
+    def check_in_turn(kept: int) -> tuple[list, list[str]]:
+        monkeypatch.setattr(functions_module, "KEPT_FILES", kept)
+        reads: list[str] = []
+        read = ProjectModel.read.__get__(model)
+        monkeypatch.setattr(model, "read", lambda path: reads.append(Path(path).name) or read(path))
+        functions = model.functions(loaded.target, loaded.dispatch())
+        found = []
+        for name in ("views.py", "other.py", "views.py", "other.py"):
+            path = str(project / "office" / name)
+            source = SourceFile(path, views[name])
+            diagnostics = lint_source(source, model.index, loaded.settings(), loaded.dispatch(), None, functions)
+            found.append([(d.code, d.message) for d in diagnostics])
+        return found, reads
+
+    everything, reads_once = check_in_turn(kept=128)
+    one_file, reads_again = check_in_turn(kept=1)
+    assert [[code for code, _ in file] for file in everything] == [["ASL117"], ["ASL117"]] * 2
+    assert one_file == everything
+    assert sorted(reads_once) == ["queries.py", "services.py"]  # each read once, then kept
+    assert reads_again.count("services.py") > 1 and reads_again.count("queries.py") > 1
