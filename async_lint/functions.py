@@ -148,8 +148,9 @@ class ProjectFunctions:
         self._files: OrderedDict[str, tuple[SourceFile, FileModel] | None] = OrderedDict()
         self._paths: dict[int, str] = {}  # id of a kept file's model → its path
         # Keys hold the function's node itself: an id could be reused by a later tree.
-        self._memo: dict[tuple, tuple[object, frozenset[str]]] = {}
-        self._memo_keys: defaultdict[str, list[tuple]] = defaultdict(list)  # by file drawn from
+        # Answer, files consulted for it, and those with the function's own file.
+        self._memo: dict[tuple, tuple[object, frozenset[str], frozenset[str]]] = {}
+        self._memo_keys: defaultdict[str, set[tuple]] = defaultdict(set)  # by file drawn from
         # The files answers have been drawn from since the last reset (see `consulted_since`).
         self.consulted: set[str] = set()
 
@@ -224,7 +225,8 @@ class ProjectFunctions:
         if entry is not None:
             del self._paths[id(entry[1])]
         for key in self._memo_keys.pop(path, ()):
-            self._memo.pop(key, None)
+            for other in self._memo.pop(key)[2] - {path}:
+                self._memo_keys[other].discard(key)
 
     def _module(self, module: str) -> tuple[SourceFile, FileModel] | None:
         path = self.module_paths.get(module)
@@ -460,19 +462,20 @@ class ProjectFunctions:
         drawn from are kept; those files are added to `consulted` on every use.  A key asked
         for while it is computed (a call cycle) is None."""
         if key in self._memo:
-            value, files = self._memo[key]
+            value, files, _ = self._memo[key]
             self.consulted |= files
             return value
-        self._memo[key] = (None, frozenset())
+        self._memo[key] = (None, frozenset(), frozenset())
         outer, self.consulted = self.consulted, set()
         try:
             value = compute()
         finally:
             files = frozenset(self.consulted)
             self.consulted = outer | files
-        self._memo[key] = (value, files)
-        for drawn_from in files | {path}:
-            self._memo_keys[drawn_from].append(key)
+        drawn_from = files | {path}
+        self._memo[key] = (value, files, drawn_from)
+        for file in drawn_from:
+            self._memo_keys[file].add(key)
         return value
 
 
