@@ -8,8 +8,8 @@ model.  A rule that stops at the edge of the function it checks misses all of th
 ask this model instead.  It reads a module only when async code reaches into it (with the same
 semantic model the checked file has) and memoises each answer; a call cycle ends the search.
 The most recently used files stay parsed (`KEPT_FILES`): memory stays bounded on a project of
-any size, and a module evicted is parsed again when reached.  Every file an answer was drawn from is recorded (`consulted`), so a cached
-finding is thrown away when one of them changes.
+any size, and a module evicted is parsed again when reached.  Every file an answer was drawn
+from is recorded (`consulted`), so a cached finding is thrown away when one of them changes.
 
 What a function returns is taken from its body when the body fetched the value (a model
 instance, with what the query loaded, or a QuerySet), else from its return annotation (an
