@@ -13,13 +13,12 @@ import sys
 from . import __version__
 from .cache import CACHE_DIR, Cache, clean as clean_cache
 from .config import ConfigError, load_config, required_python
+from .diagnostics import SYNTAX_ERROR
 from .discovery import MissingPath
 from .django_api import format_version
 from .output import FORMATS, display_path, summary_lines
 from .project_setup import Overrides, Project, SetupError
 from .runner import Options, Run
-
-SYNTAX_ERROR = "ASL901"
 
 SUBCOMMANDS = ("check", "clean", "migrate", "rule", "rules", "twins")
 

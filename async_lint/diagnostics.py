@@ -5,6 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+# The tool's own findings, about a file rather than its code: not parsed, not read, its fix not
+# written (documented with the rules, in rules/asl90*).
+SYNTAX_ERROR = "ASL901"
+UNREADABLE = "ASL902"
+FIX_FAILED = "ASL903"
+
 
 class Applicability(str, Enum):
     """As in ruff: safe fixes keep behaviour; unsafe ones may change it and are opt-in."""

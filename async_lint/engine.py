@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
 from .context import Context
-from .diagnostics import Diagnostic
+from .diagnostics import SYNTAX_ERROR, Diagnostic
 from .django_api import Version
 from .functions import FunctionRef, ProjectFunctions
 from .imports import module_name_for
@@ -29,7 +29,6 @@ from .semantic import FileModel, Scope, child_nodes
 from .source import SourceFile
 from .config import TwinSettings
 
-SYNTAX_ERROR = "ASL901"
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 

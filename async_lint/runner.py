@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Callable
 
 from . import cache as cache_module
 from .config import Config
-from .diagnostics import Diagnostic
+from .diagnostics import FIX_FAILED, UNREADABLE, Diagnostic
 from .discovery import discover
 from .django_api import Version
 from .engine import Dispatch, LintSettings, parse
@@ -26,11 +26,6 @@ from .source import SourceFile, UnreadableSource
 
 if TYPE_CHECKING:
     from .workers import FileOutcome, Work
-
-FIX_FAILED = "ASL903"
-
-UNREADABLE = "ASL902"
-
 
 @dataclass
 class Options:

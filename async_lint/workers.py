@@ -23,13 +23,12 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
-from .diagnostics import Diagnostic
-from .engine import SYNTAX_ERROR, Dispatch, LintSettings, lint_source, too_deep_diagnostic
+from .diagnostics import FIX_FAILED, SYNTAX_ERROR, Diagnostic
+from .engine import Dispatch, LintSettings, lint_source, too_deep_diagnostic
 from .fixes import FixProducedInvalidCode, fix_text
 from .functions import ProjectFunctions
 from .project_setup import ProjectModel
 from .rules import RULES
-from .runner import FIX_FAILED
 from .source import SourceFile
 
 JOBS_VARIABLE = "ASYNC_LINT_JOBS"
