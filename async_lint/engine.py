@@ -128,7 +128,7 @@ def helper_hazards(target: Version, dispatch: Dispatch):
     event-loop rules that count in helpers, run over the body as if it ran on the loop."""
 
     def find(function: FunctionRef) -> list[Diagnostic]:
-        scope = function.file.scope_for(function.node, function.parent, function.owner)
+        scope = function.scope()
         ctx = Context(function.source, function.file, target, scope)
         return sorted(_walk_body(scope, ctx, dispatch.helper_hazards), key=lambda d: d.start)
 

@@ -85,6 +85,12 @@ class FunctionRef:
     parent: Scope | None  # the enclosing function of a nested one
     file: FileModel
     source: SourceFile
+    # For a model method called on an instance whose query is known (`post.to_ap()` after
+    # `prefetch_related("tags")`): that instance, which `self` is in the body.
+    receiver: Instance | None = None
+
+    def scope(self) -> Scope:
+        return self.file.scope_for(self.node, self.parent, self.owner, self.receiver)
 
     @property
     def name(self) -> str:
@@ -264,7 +270,9 @@ class ProjectFunctions:
             and scope.owner is not None
             and _first_parameter(scope) == receiver.id
         ):
-            return self._method(path, file, scope.owner, func.attr)
+            method = self._method(path, file, scope.owner, func.attr)
+            # `self.helper()` in a method called on a known instance: the same instance.
+            return _called_on(method, scope.receiver) if receiver.id == "self" else method
         instance_of = self._module_object_class(receiver, file, scope)
         if instance_of is not None:
             return self._method(*instance_of, func.attr)
@@ -272,7 +280,8 @@ class ProjectFunctions:
         if isinstance(value, (Instance, ModelClass, Manager, QuerySet)) and func.attr in DJANGO_METHODS:
             return None  # Django's own API: the ASL1 rules know it
         if isinstance(value, (Instance, ModelClass)) and value.model is not None:
-            return self._class_method(value.model.qualname, func.attr)
+            method = self._class_method(value.model.qualname, func.attr)
+            return _called_on(method, value) if isinstance(value, Instance) else method
         if isinstance(value, (Manager, QuerySet)):
             spec = value.spec if isinstance(value, Manager) else None
             for class_name in (spec.manager_class, spec.queryset_class) if spec else ():
@@ -369,7 +378,8 @@ class ProjectFunctions:
         that is certain.  `ignore`: codes of operations the caller made safe beforehand."""
         if ref.is_async or not _plain(ref.node) or _is_generator(ref.node):
             return None
-        return self._memoised(("chain", ref.node, ignore), ref.path, lambda: self._chain(ref, ignore))
+        key = ("chain", ref.node, ignore, _receiver_key(ref))
+        return self._memoised(key, ref.path, lambda: self._chain(ref, ignore))
 
     def _chain(self, ref: FunctionRef, ignore: frozenset[str]) -> UnsafeChain | None:
         once = _run_once_blocks(ref.node)
@@ -390,7 +400,7 @@ class ProjectFunctions:
 
     def _calls(self, ref: FunctionRef) -> list[tuple[int, FunctionRef]]:
         """The project functions a function's body calls directly, in source order."""
-        scope = ref.file.scope_for(ref.node, ref.parent, ref.owner)
+        scope = ref.scope()
         calls = []
         for node in iter_scope_nodes(ref.node.body):
             if isinstance(node, ast.Call):
@@ -410,10 +420,10 @@ class ProjectFunctions:
     def returns(self, ref: FunctionRef) -> object | None:
         if _is_generator(ref.node):
             return None
-        return self._memoised(("returns", ref.node), ref.path, lambda: self._returns(ref))
+        return self._memoised(("returns", ref.node, _receiver_key(ref)), ref.path, lambda: self._returns(ref))
 
     def _returns(self, ref: FunctionRef) -> object | None:
-        scope = ref.file.scope_for(ref.node, ref.parent, ref.owner)
+        scope = ref.scope()
         values = []
         for stmt in own_returns(ref.node.body):
             if stmt.value is None or (isinstance(stmt.value, ast.Constant) and stmt.value.value is None):
@@ -477,6 +487,25 @@ class ProjectFunctions:
         for file in drawn_from:
             self._memo_keys[file].add(key)
         return value
+
+
+def _called_on(method: FunctionRef | None, instance: object | None) -> FunctionRef | None:
+    """The method as called on `instance` when what its query loaded is known: `self` in the
+    body is then that instance, so the relations it reads are judged as they would be in the
+    caller.  A decorated method (staticmethod, classmethod) gets no instance."""
+    if method is None or method.owner is None or method.node.decorator_list:
+        return method
+    if not isinstance(instance, Instance) or instance.origin not in (FETCHED, RELATED):
+        return method
+    loading = replace(instance.loading, select_call=None, prefetch_call=None, only_call=None)
+    # Without the caller's nodes: nothing in the callee's body can edit the caller's query.
+    return replace(method, receiver=replace(instance, loading=loading, source=None, path=""))
+
+
+def _receiver_key(ref: FunctionRef) -> tuple | None:
+    """What of the receiver an answer depends on: its model, origin and loading."""
+    receiver = ref.receiver
+    return None if receiver is None else (receiver.model.qualname if receiver.model else None, receiver.origin, receiver.loading)
 
 
 def _plain(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:

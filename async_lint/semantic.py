@@ -268,6 +268,9 @@ class Scope:
     parent: "Scope | None"
     owner: ast.ClassDef | None  # the class whose method this is
     file: "FileModel"
+    # What `self` is when the caller knows better than the class: the instance (with what its
+    # query loaded) a model method was called on.
+    receiver: object | None = None
 
     @property
     def is_async(self) -> bool:
@@ -607,9 +610,10 @@ class FileModel:
     # -- function scopes -------------------------------------------------------------------
 
     def scope_for(
-        self, node: ast.FunctionDef | ast.AsyncFunctionDef, parent: Scope | None, owner: ast.ClassDef | None
+        self, node: ast.FunctionDef | ast.AsyncFunctionDef, parent: Scope | None, owner: ast.ClassDef | None,
+        receiver: object | None = None,
     ) -> Scope:
-        return Scope(node, parent, owner, self)
+        return Scope(node, parent, owner, self, receiver)
 
     def _bind_function(self, scope: Scope, bindings: dict[str, object]) -> None:
         def bind(name: str, value: object | None) -> None:
@@ -680,6 +684,8 @@ class FileModel:
             if value is not None:
                 return value
         if position == 0 and scope.owner is not None and arg.arg in ("self", "cls"):
+            if scope.receiver is not None and arg.arg == "self":
+                return scope.receiver
             return self._self_value(scope.owner, is_class=arg.arg == "cls")
         if arg.arg == "request" and arg.annotation is None:
             return Request()

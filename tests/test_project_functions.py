@@ -352,3 +352,25 @@ def test_files_evicted_from_memory_are_read_again_with_the_same_answers(project:
     assert one_file == everything
     assert sorted(reads_once) == ["queries.py", "services.py"]  # each read once, then kept
     assert reads_again.count("services.py") > 1 and reads_again.count("queries.py") > 1
+
+
+def test_a_model_method_is_judged_with_what_the_callers_query_loaded(project: Path):
+    """`self` in a model method called on a fetched instance is that instance: its relations
+    are loaded when the caller's query loaded them (through a helper that fetched it too, and
+    through `self.other()` calls), and are queries when it did not."""
+    (project / "office" / "models.py").write_text(MODELS.replace(
+        "    def label(self):\n",
+        "    def summary(self):\n        return self.describe()\n\n"
+        "    def describe(self):\n        return self.client.name, [party.pk for party in self.party_set.all()]\n\n"
+        "    async def afetch_full(self):\n"
+        "        return await Case.objects.select_related('client').prefetch_related('party_set').aget(pk=self.pk)\n\n"
+        "    def label(self):\n",
+    ))
+    found = findings_in(
+        project,
+        "from office.models import Case\n\n\n"
+        "async def loaded(pk):\n    case = await Case.objects.aget(pk=pk)\n    full = await case.afetch_full()\n    return full.summary()\n\n\n"
+        "async def bare(pk):\n    case = await Case.objects.aget(pk=pk)\n    return case.summary()\n",
+    )
+    assert [(row, code) for row, code, _ in found] == [(12, "ASL117")]
+    assert "`case.summary()` runs `self.client`" in found[0][2]

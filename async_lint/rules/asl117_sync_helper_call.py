@@ -23,7 +23,10 @@ class SyncHelperCall(Rule):
     module: a function of this module or an imported one, a method of the class (`self.x()`)
     or of its project bases, a method of a project model, manager or queryset called on one
     (`job.mark_cancelled()`).  The helper itself is fine; the call site is not.  The message
-    names the chain of calls, down to the unsafe operation.
+    names the chain of calls, down to the unsafe operation.  A model method called on an
+    instance the async code fetched is judged with what that query loaded: `self.author` and
+    `self.tags.all()` in its body are queries unless the query had `select_related("author")`
+    and `prefetch_related("tags")`.
 
     Functions with decorators other than `staticmethod`/`classmethod` and generator functions
     are not followed: what calling them runs is not certain.
@@ -63,9 +66,16 @@ class SyncHelperCall(Rule):
             "from library.models import Book\n\nasync def withdraw(pk):\n    book = await Book.objects.aget(pk=pk)\n    book.withdraw()\n",
             fixed="from asgiref.sync import sync_to_async\n\nfrom library.models import Book\n\nasync def withdraw(pk):\n    book = await Book.objects.aget(pk=pk)\n    await sync_to_async(book.withdraw)()\n",
         ),
+        # The method reads `self.author`, which this query did not load.
+        Invalid(
+            "from library.models import Book\n\nasync def byline(pk):\n    book = await Book.objects.prefetch_related('tags').aget(pk=pk)\n    return book.byline()\n",
+            fixed="from asgiref.sync import sync_to_async\n\nfrom library.models import Book\n\nasync def byline(pk):\n    book = await Book.objects.prefetch_related('tags').aget(pk=pk)\n    return await sync_to_async(book.byline)()\n",
+        ),
     ]
     VALID = [
         Valid("from library.models import Book\n\ndef label(book):\n    return book.title.upper()\n\nasync def view(book):\n    return label(book)\n"),
+        # The query loaded both relations the method reads.
+        Valid("from library.models import Book\n\nasync def byline(pk):\n    book = await Book.objects.select_related('author').prefetch_related('tags').aget(pk=pk)\n    return book.byline()\n"),
         Valid("from asgiref.sync import sync_to_async\nfrom library.models import Book\n\n@sync_to_async\ndef titles():\n    return [b.title for b in Book.objects.all()]\n\nasync def view():\n    return await titles()\n"),
         Valid("from asgiref.sync import sync_to_async\nfrom library.models import Book\n\ndef titles():\n    return [b.title for b in Book.objects.all()]\n\nasync def view():\n    return await sync_to_async(titles)()\n"),
         # Decorated helpers are not followed: the decorator may change what a call runs.
