@@ -105,7 +105,6 @@ class Plugin:
 
         cls.target_version = options.async_lint_target_version
         if cls.target_version:
-
             try:
                 parse_target(cls.target_version)
             except ValueError as error:
