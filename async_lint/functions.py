@@ -85,12 +85,12 @@ class FunctionRef:
     parent: Scope | None  # the enclosing function of a nested one
     file: FileModel
     source: SourceFile
-    # For a model method called on an instance whose query is known (`post.to_ap()` after
-    # `prefetch_related("tags")`): that instance, which `self` is in the body.
-    receiver: Instance | None = None
+    # Parameters bound, at the call, to instances whose query is known: `self` of a model
+    # method called on one (`post.to_ap()` after `prefetch_related("tags")`), an argument.
+    known: tuple[tuple[str, Instance], ...] = ()
 
     def scope(self) -> Scope:
-        return self.file.scope_for(self.node, self.parent, self.owner, self.receiver)
+        return self.file.scope_for(self.node, self.parent, self.owner, self.known)
 
     @property
     def name(self) -> str:
@@ -272,7 +272,7 @@ class ProjectFunctions:
         ):
             method = self._method(path, file, scope.owner, func.attr)
             # `self.helper()` in a method called on a known instance: the same instance.
-            return _called_on(method, scope.receiver) if receiver.id == "self" else method
+            return _called_on(method, dict(scope.known).get(receiver.id))
         instance_of = self._module_object_class(receiver, file, scope)
         if instance_of is not None:
             return self._method(*instance_of, func.attr)
@@ -293,6 +293,30 @@ class ProjectFunctions:
             qualname = file.qualname_of(func)
             return self._function(qualname) if qualname else None
         return None
+
+    def called_with(self, ref: FunctionRef, call: ast.Call, file: FileModel, scope: Scope | None) -> FunctionRef:
+        """The function as this call calls it: its parameters given instances whose query is
+        known are bound to them, so the relations the body reads are judged as the caller's."""
+        parameters = [*ref.node.args.posonlyargs, *ref.node.args.args]
+        if ref.owner is not None and not _is_static(ref.node):
+            bound_call = isinstance(call.func, ast.Attribute) and (
+                (isinstance(call.func.value, ast.Name) and call.func.value.id in ("self", "cls"))
+                or isinstance(file.infer(call.func.value, scope), Instance)
+            )
+            if not bound_call:
+                return ref  # `Class.method(obj, ...)`: which argument is `self` is not certain
+            parameters = parameters[1:]
+        known = dict(ref.known)
+        for parameter, argument in zip(parameters, call.args):
+            if isinstance(argument, ast.Starred):
+                break
+            if (value := _known(file.infer(argument, scope))) is not None:
+                known[parameter.arg] = value
+        names = {p.arg for p in (*parameters, *ref.node.args.kwonlyargs)}
+        for keyword in call.keywords:
+            if keyword.arg in names and (value := _known(file.infer(keyword.value, scope))) is not None:
+                known[keyword.arg] = value
+        return replace(ref, known=tuple(known.items())) if len(known) > len(ref.known) else ref
 
     def _module_object_class(self, receiver: ast.expr, file: FileModel, scope: Scope | None):
         """The project class (path, file, class) of an object the module binds once by calling
@@ -378,7 +402,7 @@ class ProjectFunctions:
         that is certain.  `ignore`: codes of operations the caller made safe beforehand."""
         if ref.is_async or not _plain(ref.node) or _is_generator(ref.node):
             return None
-        key = ("chain", ref.node, ignore, _receiver_key(ref))
+        key = ("chain", ref.node, ignore, _known_key(ref))
         return self._memoised(key, ref.path, lambda: self._chain(ref, ignore))
 
     def _chain(self, ref: FunctionRef, ignore: frozenset[str]) -> UnsafeChain | None:
@@ -406,7 +430,7 @@ class ProjectFunctions:
             if isinstance(node, ast.Call):
                 callee = self.resolve(node.func, ref.file, scope)
                 if callee is not None and callee.node is not ref.node:
-                    calls.append((node.lineno, callee))
+                    calls.append((node.lineno, self.called_with(callee, node, ref.file, scope)))
         return sorted(calls, key=lambda c: c[0])
 
     # -- what a function returns ---------------------------------------------------------
@@ -420,7 +444,7 @@ class ProjectFunctions:
     def returns(self, ref: FunctionRef) -> object | None:
         if _is_generator(ref.node):
             return None
-        return self._memoised(("returns", ref.node, _receiver_key(ref)), ref.path, lambda: self._returns(ref))
+        return self._memoised(("returns", ref.node, _known_key(ref)), ref.path, lambda: self._returns(ref))
 
     def _returns(self, ref: FunctionRef) -> object | None:
         scope = ref.scope()
@@ -495,17 +519,27 @@ def _called_on(method: FunctionRef | None, instance: object | None) -> FunctionR
     caller.  A decorated method (staticmethod, classmethod) gets no instance."""
     if method is None or method.owner is None or method.node.decorator_list:
         return method
-    if not isinstance(instance, Instance) or instance.origin not in (FETCHED, RELATED):
-        return method
-    loading = replace(instance.loading, select_call=None, prefetch_call=None, only_call=None)
-    # Without the caller's nodes: nothing in the callee's body can edit the caller's query.
-    return replace(method, receiver=replace(instance, loading=loading, source=None, path=""))
+    parameters = method.node.args.posonlyargs + method.node.args.args
+    known = _known(instance)
+    return replace(method, known=((parameters[0].arg, known),)) if parameters and known else method
 
 
-def _receiver_key(ref: FunctionRef) -> tuple | None:
-    """What of the receiver an answer depends on: its model, origin and loading."""
-    receiver = ref.receiver
-    return None if receiver is None else (receiver.model.qualname if receiver.model else None, receiver.origin, receiver.loading)
+def _known(value: object | None) -> Instance | None:
+    """An instance whose query is known, without the caller's nodes (nothing in the callee's
+    body can edit the caller's query); None for any other value."""
+    if not isinstance(value, Instance) or value.origin not in (FETCHED, RELATED):
+        return None
+    loading = replace(value.loading, select_call=None, prefetch_call=None, only_call=None)
+    return replace(value, loading=loading, source=None, path="")
+
+
+def _known_key(ref: FunctionRef) -> tuple:
+    """What of the known parameters an answer depends on: their models, origins and loading."""
+    return tuple((name, value.model.qualname if value.model else None, value.origin, value.loading) for name, value in ref.known)
+
+
+def _is_static(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    return any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in function.decorator_list)
 
 
 def _plain(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:

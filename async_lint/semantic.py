@@ -268,9 +268,9 @@ class Scope:
     parent: "Scope | None"
     owner: ast.ClassDef | None  # the class whose method this is
     file: "FileModel"
-    # What `self` is when the caller knows better than the class: the instance (with what its
-    # query loaded) a model method was called on.
-    receiver: object | None = None
+    # Parameters whose value the call site knows better than the signature: the instance (with
+    # what its query loaded) a model method was called on, instances passed as arguments.
+    known: tuple[tuple[str, object], ...] = ()
 
     @property
     def is_async(self) -> bool:
@@ -611,9 +611,9 @@ class FileModel:
 
     def scope_for(
         self, node: ast.FunctionDef | ast.AsyncFunctionDef, parent: Scope | None, owner: ast.ClassDef | None,
-        receiver: object | None = None,
+        known: tuple[tuple[str, object], ...] = (),
     ) -> Scope:
-        return Scope(node, parent, owner, self, receiver)
+        return Scope(node, parent, owner, self, known)
 
     def _bind_function(self, scope: Scope, bindings: dict[str, object]) -> None:
         def bind(name: str, value: object | None) -> None:
@@ -679,13 +679,14 @@ class FileModel:
             self._bind_target(target.value, None, bind)
 
     def _parameter_value(self, arg: ast.arg, position: int, scope: Scope) -> object | None:
+        for name, value in scope.known:
+            if name == arg.arg:
+                return value
         if arg.annotation is not None:
             value = self._annotation_value(arg.annotation)
             if value is not None:
                 return value
         if position == 0 and scope.owner is not None and arg.arg in ("self", "cls"):
-            if scope.receiver is not None and arg.arg == "self":
-                return scope.receiver
             return self._self_value(scope.owner, is_class=arg.arg == "cls")
         if arg.arg == "request" and arg.annotation is None:
             return Request()

@@ -24,9 +24,10 @@ class SyncHelperCall(Rule):
     or of its project bases, a method of a project model, manager or queryset called on one
     (`job.mark_cancelled()`).  The helper itself is fine; the call site is not.  The message
     names the chain of calls, down to the unsafe operation.  A model method called on an
-    instance the async code fetched is judged with what that query loaded: `self.author` and
-    `self.tags.all()` in its body are queries unless the query had `select_related("author")`
-    and `prefetch_related("tags")`.
+    instance the async code fetched, and a helper given one, are judged with what that query
+    loaded: `self.author` and `self.tags.all()` in the method's body (`book.author` in the
+    helper's) are queries unless the query had `select_related("author")` and
+    `prefetch_related("tags")`.
 
     Functions with decorators other than `staticmethod`/`classmethod` and generator functions
     are not followed: what calling them runs is not certain.
@@ -66,6 +67,11 @@ class SyncHelperCall(Rule):
             "from library.models import Book\n\nasync def withdraw(pk):\n    book = await Book.objects.aget(pk=pk)\n    book.withdraw()\n",
             fixed="from asgiref.sync import sync_to_async\n\nfrom library.models import Book\n\nasync def withdraw(pk):\n    book = await Book.objects.aget(pk=pk)\n    await sync_to_async(book.withdraw)()\n",
         ),
+        # The helper reads `book.author`, which this query did not load.
+        Invalid(
+            "from library.models import Book\n\ndef byline(book):\n    return f'{book.title} by {book.author.name}'\n\nasync def view(pk):\n    book = await Book.objects.aget(pk=pk)\n    return byline(book)\n",
+            fixed="from asgiref.sync import sync_to_async\n\nfrom library.models import Book\n\ndef byline(book):\n    return f'{book.title} by {book.author.name}'\n\nasync def view(pk):\n    book = await Book.objects.aget(pk=pk)\n    return await sync_to_async(byline)(book)\n",
+        ),
         # The method reads `self.author`, which this query did not load.
         Invalid(
             "from library.models import Book\n\nasync def byline(pk):\n    book = await Book.objects.prefetch_related('tags').aget(pk=pk)\n    return book.byline()\n",
@@ -74,6 +80,7 @@ class SyncHelperCall(Rule):
     ]
     VALID = [
         Valid("from library.models import Book\n\ndef label(book):\n    return book.title.upper()\n\nasync def view(book):\n    return label(book)\n"),
+        Valid("from library.models import Book\n\ndef byline(book):\n    return f'{book.title} by {book.author.name}'\n\nasync def view(pk):\n    book = await Book.objects.select_related('author').aget(pk=pk)\n    return byline(book)\n"),
         # The query loaded both relations the method reads.
         Valid("from library.models import Book\n\nasync def byline(pk):\n    book = await Book.objects.select_related('author').prefetch_related('tags').aget(pk=pk)\n    return book.byline()\n"),
         Valid("from asgiref.sync import sync_to_async\nfrom library.models import Book\n\n@sync_to_async\ndef titles():\n    return [b.title for b in Book.objects.all()]\n\nasync def view():\n    return await titles()\n"),
@@ -90,6 +97,7 @@ class SyncHelperCall(Rule):
         helper = ctx.functions.resolve(node.func, ctx.file, ctx.scope)
         if helper is None or helper.is_async or _has_async_twin(helper, ctx):
             return  # a coroutine function is awaited (ASL116); a sync twin's call is ASL502's
+        helper = ctx.functions.called_with(helper, node, ctx.file, ctx.scope)
         ignore = set()
         if ctx.scope.session_loaded_before(node):
             ignore.add(SESSION_ACCESS)
