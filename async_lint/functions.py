@@ -481,10 +481,10 @@ class ProjectFunctions:
         if isinstance(value, Pair):
             return Pair(tuple(self._portable(v, ref) for v in value.items))
         if isinstance(value, Instance):
-            loading = replace(value.loading, select_call=None, prefetch_call=None, only_call=None)
-            return replace(value, loading=loading, source=None, fetched_in=f"{ref.name} ({ref.display_path}:{ref.line})")
+            fetched_in = f"{ref.name} ({ref.display_path}:{ref.line})"
+            return replace(value, loading=value.loading.detached(), source=None, fetched_in=fetched_in)
         if isinstance(value, QuerySet):
-            return replace(value, loading=replace(value.loading, select_call=None, prefetch_call=None, only_call=None))
+            return replace(value, loading=value.loading.detached())
         if isinstance(value, Coroutine):
             return None  # an unawaited coroutine returned: the caller's business
         return value if isinstance(value, (Manager, ModelClass)) else None
@@ -525,12 +525,11 @@ def _called_on(method: FunctionRef | None, instance: object | None) -> FunctionR
 
 
 def _known(value: object | None) -> Instance | None:
-    """An instance whose query is known, without the caller's nodes (nothing in the callee's
-    body can edit the caller's query); None for any other value."""
+    """An instance whose query is known, detached from the caller's query (nothing in the
+    callee's body can edit it); None for any other value."""
     if not isinstance(value, Instance) or value.origin not in (FETCHED, RELATED):
         return None
-    loading = replace(value.loading, select_call=None, prefetch_call=None, only_call=None)
-    return replace(value, loading=loading, source=None, path="")
+    return replace(value, loading=value.loading.detached(), source=None, path="")
 
 
 def _known_key(ref: FunctionRef) -> tuple:

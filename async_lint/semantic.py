@@ -92,6 +92,11 @@ class Loading:
     def defers(self, name: str) -> bool:
         return name in self.deferred or (self.only is not None and name not in self.only)
 
+    def detached(self) -> "Loading":
+        """The same loading without the query's calls: what another function may know of it
+        (a fix there cannot edit this query)."""
+        return replace(self, select_call=None, prefetch_call=None, only_call=None)
+
 
 def _string_arguments(call: ast.Call, *, accept_prefetch: bool) -> frozenset[str] | None:
     """String arguments (and `Prefetch("lookup")` without `to_attr`); None when any is unknown."""

@@ -335,7 +335,7 @@ def test_files_evicted_from_memory_are_read_again_with_the_same_answers(project:
     def check_in_turn(kept: int) -> tuple[list, list[str]]:
         monkeypatch.setattr(functions_module, "KEPT_FILES", kept)
         reads: list[str] = []
-        read = ProjectModel.read.__get__(model)
+        read = ProjectModel.read.__get__(model)  # not `model.read`: the previous call's wrapper
         monkeypatch.setattr(model, "read", lambda path: reads.append(Path(path).name) or read(path))
         functions = model.functions(loaded.target, loaded.dispatch())
         found = []
